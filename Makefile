@@ -1,0 +1,44 @@
+# smoothseg — two commands do everything: `make demo` (the main job) and `make test` (the tests).
+# Both set themselves up through `make install`, which is idempotent and quick when done already.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# torch is pinned here, for this machine's local CPU wheel; pyproject keeps a range for users elsewhere.
+TORCH_PIN ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo-output
+SHARED ?= ../shared
+
+.PHONY: install test demo lint format clean bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet "$(TORCH_PIN)"
+	$(PIP) install --quiet -e ".[dev]" "$(TORCH_PIN)"
+	touch $(STAMP)
+
+test: install
+	$(PY) -m pytest -q
+
+demo: install
+	SMOOTHSEG_SHARED=$(SHARED) DEMO_OUT=$(DEMO_OUT) bash scripts/demo.sh
+
+lint: install
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff format --check src tests benchmarks
+	$(PY) -m mypy
+
+format: install
+	$(PY) -m ruff format src tests benchmarks
+	$(PY) -m ruff check --fix src tests benchmarks
+
+bench: install
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) build dist .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

@@ -1,0 +1,92 @@
+"""The ``smoothseg`` command line: a thin typer layer over the Python API.
+
+Each command lives in its own module and imports heavy libraries inside the command function,
+so ``smoothseg --help`` stays instant. Errors a user can fix are printed as one line (no
+traceback unless ``--debug``) with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+
+import typer
+
+from smoothseg import __version__
+from smoothseg.errors import SmoothsegError
+
+app = typer.Typer(
+    name="smoothseg",
+    help="Liver and liver-tumor segmentation in 3D CT (SmoothSegNet).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@dataclass
+class _CliState:
+    debug: bool = False
+
+
+STATE = _CliState(debug=os.environ.get("SMOOTHSEG_DEBUG", "") not in ("", "0"))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"smoothseg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
+) -> None:
+    """Liver and liver-tumor segmentation in 3D CT (SmoothSegNet)."""
+    del version
+    STATE.debug = STATE.debug or debug
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _register() -> None:
+    from smoothseg.cli import info
+
+    info.register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        # Standalone mode: typer handles --help, usage errors and exit codes, and exits.
+        app(args=args, prog_name="smoothseg")
+    except SmoothsegError as exc:
+        if STATE.debug:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        if STATE.debug:
+            raise
+        typer.echo(
+            f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug for the "
+            "traceback and please report it",
+            err=True,
+        )
+        sys.exit(1)

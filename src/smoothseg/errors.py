@@ -1,0 +1,46 @@
+"""The project's own error types.
+
+Every problem caused by the user's input is raised as a :class:`SmoothsegError` subclass whose
+message is one line that names the file and the problem. The CLI prints that line and exits
+non-zero; the traceback is shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SmoothsegError(Exception):
+    """Base class of every error smoothseg raises on purpose."""
+
+    exit_code: int = 2
+
+
+class InputError(SmoothsegError):
+    """A file or folder given to smoothseg cannot be used.
+
+    Args:
+        path: The offending file or folder.
+        problem: What is wrong with it, in plain words.
+    """
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class UnsupportedFormatError(InputError):
+    """No registered reader or writer handles this path."""
+
+
+class GeometryError(SmoothsegError):
+    """Volumes whose grids must agree do not, or a geometry is invalid."""
+
+
+class OutputExistsError(SmoothsegError):
+    """An output already exists and overwriting was not asked for."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        super().__init__(f"{self.path}: already exists (pass --overwrite to replace it)")

@@ -1,0 +1,51 @@
+"""Atomic file output: write to a temporary sibling, then rename into place."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from smoothseg.errors import InputError, OutputExistsError
+
+
+def full_suffix(path: Path) -> str:
+    """The file's suffixes that name its format, e.g. ``.nii.gz`` (lower case)."""
+    name = path.name.lower()
+    for double in (".nii.gz", ".tar.gz"):
+        if name.endswith(double):
+            return double
+    return path.suffix.lower()
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it to ``path``.
+
+    The temporary file keeps ``path``'s suffix so format-sniffing writers work. If the body
+    raises, the temporary file is removed and ``path`` is left untouched.
+
+    Raises:
+        OutputExistsError: ``path`` exists and ``overwrite`` is False.
+        InputError: the output folder cannot be created or written.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise OutputExistsError(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=f".tmp{full_suffix(target)}", dir=target.parent
+        )
+    except OSError as exc:
+        raise InputError(target.parent, f"cannot write here: {exc.strerror or exc}") from exc
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
