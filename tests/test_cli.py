@@ -67,7 +67,10 @@ def test_info_on_a_label_file(tmp_path: Path) -> None:
     [
         (lambda p: p / "missing.nii.gz", "no such file or folder"),
         (lambda p: (p / "e.nii.gz").touch() or p / "e.nii.gz", "file is empty"),
-        (lambda p: (p / "c.nrrd").write_bytes(b"NRRD0004\ngarbage") and p / "c.nrrd", "cannot read"),
+        (
+            lambda p: (p / "c.nrrd").write_bytes(b"NRRD0004\ngarbage") and p / "c.nrrd",
+            "cannot read",
+        ),
         (lambda p: (p / "d").mkdir() or p / "d", "no DICOM files found"),
     ],
 )

@@ -113,7 +113,7 @@ def test_folder_without_dicom(tmp_path: Path) -> None:
 def test_dicom_without_ct(tmp_path: Path) -> None:
     folder = _series(tmp_path)
     _edit(sorted(folder.iterdir()), Modality="MR", SOPClassUID="1.2.840.10008.5.1.4.1.1.4")
-    with pytest.raises(InputError, match="no CT image series found; found: .*MR"):
+    with pytest.raises(InputError, match=r"no CT image series found; found: .*MR"):
         read_volume(folder)
 
 
@@ -150,10 +150,16 @@ def test_series_choice_and_request(tmp_path: Path) -> None:
     small = np.full((8, 6, 3), 5, np.int16)
     from smoothseg.io import DicomSeriesMeta
 
-    write_dicom_series(Volume(big, np.eye(4)), tmp_path / "study" / "big", DicomSeriesMeta(
-        series_description="thin", series_number=3, uid_seed="a"))
-    write_dicom_series(Volume(small, np.eye(4)), tmp_path / "study" / "small", DicomSeriesMeta(
-        series_description="thick", series_number=2, uid_seed="b"))
+    write_dicom_series(
+        Volume(big, np.eye(4)),
+        tmp_path / "study" / "big",
+        DicomSeriesMeta(series_description="thin", series_number=3, uid_seed="a"),
+    )
+    write_dicom_series(
+        Volume(small, np.eye(4)),
+        tmp_path / "study" / "small",
+        DicomSeriesMeta(series_description="thick", series_number=2, uid_seed="b"),
+    )
     chosen = read_volume(tmp_path / "study")
     assert chosen.shape[2] == 7
     assert chosen.source.series is not None

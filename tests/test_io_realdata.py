@@ -55,7 +55,8 @@ def test_totalsegmentator_ct_and_labels_share_one_grid(shared_data: Path) -> Non
     assert ct.spacing_mm == pytest.approx((3.0, 3.0, 3.0))
     liver = seg.array == 5
     assert liver.sum() > 10000
-    assert 20 < float(np.median(ct.array[liver])) < 200  # liver soft tissue HU (PET-CT, low contrast)
+    # Liver soft tissue HU (a PET-CT, little contrast).
+    assert 20 < float(np.median(ct.array[liver])) < 200
 
 
 def test_totalsegmentator_dicom_without_series_uid(shared_data: Path) -> None:

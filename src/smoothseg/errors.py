@@ -22,6 +22,7 @@ class InputError(SmoothsegError):
     Args:
         path: The offending file or folder.
         problem: What is wrong with it, in plain words.
+
     """
 
     def __init__(self, path: str | Path, problem: str) -> None:

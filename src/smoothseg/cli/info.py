@@ -19,10 +19,10 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Show format, grid (shape, spacing, orientation), intensities or labels of a volume."""
-    from smoothseg.io import read_volume
+    from smoothseg.io import VolumeKind, read_volume
     from smoothseg.io.inspect import format_summary, summarize
 
-    kind = None if label is None else ("label" if label else "image")
+    kind: VolumeKind | None = None if label is None else ("label" if label else "image")
     summary = summarize(read_volume(path, series=series, kind=kind))
     typer.echo(json.dumps(summary.to_dict(), indent=2) if as_json else format_summary(summary))
 

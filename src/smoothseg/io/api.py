@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +41,7 @@ def _has_dicom_preamble(path: Path) -> bool:
     return len(head) == 132 and head[128:] == b"DICM"
 
 
-def looks_like_labels(array: npt.NDArray[np.generic]) -> bool:
+def looks_like_labels(array: npt.NDArray[Any]) -> bool:
     """Whether ``array`` holds a label map: few distinct non-negative integer values."""
     if array.size == 0:
         return False
@@ -59,7 +60,7 @@ def looks_like_labels(array: npt.NDArray[np.generic]) -> bool:
     return int(np.count_nonzero(np.bincount(array.ravel().astype(np.int64)))) <= MAX_LABEL_VALUES
 
 
-def _as_label_array(array: npt.NDArray[np.generic], path: Path) -> npt.NDArray[np.generic]:
+def _as_label_array(array: npt.NDArray[Any], path: Path) -> npt.NDArray[Any]:
     if np.issubdtype(array.dtype, np.integer) and array.dtype.itemsize <= 2:
         return array
     if not looks_like_labels(array):
@@ -89,6 +90,7 @@ def read_volume(
 
     Raises:
         InputError: the path is missing, empty, unreadable, or not a 3D volume.
+
     """
     p = Path(path).expanduser()
     if not p.exists():
@@ -139,6 +141,7 @@ def write_volume(
 
     Returns:
         The written path.
+
     """
     target = Path(path).expanduser()
     spec = WRITERS.get(format) if format else WRITERS.for_suffix(target)

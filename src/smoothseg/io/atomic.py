@@ -30,6 +30,7 @@ def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path
     Raises:
         OutputExistsError: ``path`` exists and ``overwrite`` is False.
         InputError: the output folder cannot be created or written.
+
     """
     target = Path(path)
     if target.exists() and not overwrite:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -13,13 +14,15 @@ from smoothseg.errors import InputError
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
 
-def require_3d(array: npt.NDArray[np.generic], path: Path) -> npt.NDArray[np.generic]:
+def require_3d(array: npt.NDArray[Any], path: Path) -> npt.NDArray[Any]:
     """Return ``array`` as 3D (dropping trailing length-1 axes) or raise a clear error."""
     while array.ndim > 3 and array.shape[-1] == 1:
         array = array[..., 0]
     shape = "x".join(str(s) for s in array.shape)
     if array.ndim > 3:
-        raise InputError(path, f"image is {array.ndim}D (shape {shape}); smoothseg needs one 3D volume")
+        raise InputError(
+            path, f"image is {array.ndim}D (shape {shape}); smoothseg needs one 3D volume"
+        )
     if array.ndim < 3 or min(array.shape) <= 1:
         raise InputError(path, f"image is 2D (shape {shape}); smoothseg needs a 3D volume")
     return array

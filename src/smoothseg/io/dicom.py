@@ -12,6 +12,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -133,6 +134,7 @@ def scan_dicom(root: Path) -> list[DicomSeries]:
 
     Raises:
         InputError: no DICOM file was found.
+
     """
     folder = root if root.is_dir() else root.parent
     candidates = sorted(
@@ -178,11 +180,10 @@ def choose_series(
         series: Everything :func:`scan_dicom` found.
         requested: SeriesInstanceUID, series number, folder name or description; ``None`` picks
             the CT image series with most slices.
+
     """
     if requested is not None:
-        matches = [
-            s for s in series if requested in (s.uid, s.number, s.folder, s.description)
-        ]
+        matches = [s for s in series if requested in (s.uid, s.number, s.folder, s.description)]
         if len(matches) == 1:
             how = "the series of the given file" if root.is_file() else f"--series {requested}"
             return matches[0], f"requested ({how})"
@@ -194,8 +195,9 @@ def choose_series(
         enhanced = [s for s in series if any(f.sop_class == ENHANCED_CT_STORAGE for f in s.files)]
         if enhanced:
             raise InputError(
-                root, "only enhanced (multi-frame) CT found, which is not supported yet: "
-                + "; ".join(s.summary() for s in enhanced)
+                root,
+                "only enhanced (multi-frame) CT found, which is not supported yet: "
+                + "; ".join(s.summary() for s in enhanced),
             )
         found = "; ".join(s.summary() for s in series)
         raise InputError(root, f"no CT image series found; found: {found}")
@@ -241,22 +243,25 @@ def _slice_geometry(
         steps = np.diff(along)
         if np.any(steps < 1e-3):
             raise InputError(
-                root, f"series {name} has slices at the same position (several acquisitions "
-                "or duplicates); pass --series or remove the duplicates"
+                root,
+                f"series {name} has slices at the same position (several acquisitions "
+                "or duplicates); pass --series or remove the duplicates",
             )
         median = float(np.median(steps))
         if np.max(np.abs(steps - median)) > _SPACING_TOLERANCE * median:
             raise InputError(
-                root, f"series {name} has uneven slice spacing ({steps.min():.3g} to "
-                f"{steps.max():.3g} mm; missing slices?); resample it first"
+                root,
+                f"series {name} has uneven slice spacing ({steps.min():.3g} to "
+                f"{steps.max():.3g} mm; missing slices?); resample it first",
             )
         step = (positions[-1] - positions[0]) / (len(files) - 1)
         cos_angle = float(np.dot(step, normal) / np.linalg.norm(step))
         tilt = float(np.degrees(np.arccos(min(1.0, abs(cos_angle)))))
         if tilt > _MAX_TILT_DEG:
             raise InputError(
-                root, f"series {name} has a gantry tilt / sheared geometry of {tilt:.1f} degrees,"
-                " which is not supported; resample it to an orthogonal grid first"
+                root,
+                f"series {name} has a gantry tilt / sheared geometry of {tilt:.1f} degrees,"
+                " which is not supported; resample it to an orthogonal grid first",
             )
     else:
         step = normal * (files[0].thickness or 1.0)
@@ -269,7 +274,7 @@ def _slice_geometry(
     return files, lps
 
 
-def _load_pixels(files: list[DicomFile]) -> npt.NDArray[np.generic]:
+def _load_pixels(files: list[DicomFile]) -> npt.NDArray[Any]:
     out = np.empty((files[0].columns, files[0].rows, len(files)), dtype=np.float32)
     integral = True
     for k, f in enumerate(files):
@@ -282,10 +287,12 @@ def _load_pixels(files: list[DicomFile]) -> npt.NDArray[np.generic]:
         intercept = float(ds.get("RescaleIntercept", 0) or 0)
         integral &= slope == int(slope) and intercept == int(intercept)
         if raw.shape != (f.rows, f.columns):
-            raise InputError(f.path, f"pixel data of shape {raw.shape}, header says {f.rows}x{f.columns}")
+            raise InputError(
+                f.path, f"pixel data of shape {raw.shape}, header says {f.rows}x{f.columns}"
+            )
         out[:, :, k] = (raw.astype(np.float64) * slope + intercept).T  # (columns, rows)
     lo, hi = float(out.min()), float(out.max())
-    if integral and -32768 <= lo and hi <= 32767:
+    if integral and lo >= -32768 and hi <= 32767:
         return out.astype(np.int16)
     return out
 
@@ -302,8 +309,9 @@ def read_dicom(path: Path, options: ReadOptions) -> Volume:
     chosen, reason = choose_series(path, series_list, requested)
     if not chosen.is_ct_image:
         raise InputError(
-            path, f"series {chosen.label()} is {chosen.modality or 'of unknown modality'}, "
-            "not a CT image series; smoothseg segments CT"
+            path,
+            f"series {chosen.label()} is {chosen.modality or 'of unknown modality'}, "
+            "not a CT image series; smoothseg segments CT",
         )
     files, lps = _slice_geometry(chosen, path)
     array = _load_pixels(files)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, generate_uid
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian, generate_uid
 
 from smoothseg.errors import GeometryError, InputError, OutputExistsError
 from smoothseg.io.common import LPS_TO_RAS
@@ -85,6 +85,7 @@ def write_dicom_series(
 
     Returns:
         The written file paths, in slice order.
+
     """
     if volume.kind != "image":
         raise InputError(folder, "only image volumes can be written as a CT series")
@@ -123,10 +124,10 @@ def write_dicom_series(
 
 
 def _slice_dataset(
-    meta: DicomSeriesMeta, study_uid: str, series_uid: str, frame_uid: str, sop_uid: str
+    meta: DicomSeriesMeta, study_uid: UID, series_uid: UID, frame_uid: UID, sop_uid: UID
 ) -> Dataset:
     file_meta = FileMetaDataset()
-    file_meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
+    file_meta.MediaStorageSOPClassUID = UID(CT_IMAGE_STORAGE)
     file_meta.MediaStorageSOPInstanceUID = sop_uid
     file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     file_meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID

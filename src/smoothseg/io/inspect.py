@@ -85,7 +85,10 @@ def format_summary(summary: VolumeSummary) -> str:
         ("shape", " x ".join(str(n) for n in summary.shape)),
         ("spacing (mm)", " x ".join(f"{v:.4g}" for v in summary.spacing_mm)),
         ("origin (mm, RAS)", ", ".join(f"{v:.2f}" for v in summary.origin_mm)),
-        ("orientation", f"{summary.native_orientation} in the file; {summary.orientation} in smoothseg"),
+        (
+            "orientation",
+            f"{summary.native_orientation} in the file; {summary.orientation} in smoothseg",
+        ),
         (
             "intensity",
             f"min {summary.intensity_min:g}, max {summary.intensity_max:g}, "

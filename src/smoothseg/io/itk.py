@@ -20,8 +20,9 @@ def _read_itk(path: Path, fmt: str) -> Volume:
     image = sitk.ReadImage(str(path))
     if image.GetNumberOfComponentsPerPixel() != 1:
         raise InputError(
-            path, f"image has {image.GetNumberOfComponentsPerPixel()} components per voxel; "
-            "smoothseg needs a scalar (grey-level) volume"
+            path,
+            f"image has {image.GetNumberOfComponentsPerPixel()} components per voxel; "
+            "smoothseg needs a scalar (grey-level) volume",
         )
     dim = image.GetDimension()
     array = sitk.GetArrayFromImage(image)  # (k, j, i) order

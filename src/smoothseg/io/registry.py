@@ -22,6 +22,7 @@ class ReadOptions:
     Attributes:
         series: DICOM series to read (SeriesInstanceUID, series number, folder name or
             description); ``None`` picks the CT series with most slices.
+
     """
 
     series: str | None = None

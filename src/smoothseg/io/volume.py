@@ -18,7 +18,7 @@ Conventions (used everywhere in smoothseg):
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +59,7 @@ class SourceInfo:
         modality: DICOM modality when known (e.g. ``CT``).
         series: DICOM series details, for DICOM input.
         warnings: Problems noticed while reading that did not stop it.
+
     """
 
     path: str = ""
@@ -126,9 +127,10 @@ class Volume:
         source: Provenance of the data.
         native: The grid of the file it was read from, when the array has since been
             reoriented (set by :meth:`to_canonical`); ``None`` when the array is on that grid.
+
     """
 
-    array: npt.NDArray[np.generic]
+    array: npt.NDArray[Any]
     affine: npt.NDArray[np.float64]
     kind: VolumeKind = "image"
     source: SourceInfo = field(default_factory=SourceInfo)
@@ -194,9 +196,7 @@ class Volume:
         return self.native if self.native is not None else self.grid
 
     # --- derived volumes ------------------------------------------------------------------
-    def with_array(
-        self, array: npt.NDArray[np.generic], kind: VolumeKind | None = None
-    ) -> Volume:
+    def with_array(self, array: npt.NDArray[Any], kind: VolumeKind | None = None) -> Volume:
         """A volume on the same grid (and with the same provenance) holding ``array``."""
         if tuple(np.shape(array)) != self.shape:
             raise GeometryError(
