@@ -62,6 +62,12 @@ def _register() -> None:
     from smoothseg.cli import info
 
     info.register(app)
+    from smoothseg.cli import prepare
+
+    prepare.register(app)
+    from smoothseg.cli import split
+
+    split.register(app)
 
 
 _register()

@@ -29,7 +29,7 @@ ENHANCED_CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2.1"
 _HEADER_TAGS = [
     "SOPClassUID", "SeriesInstanceUID", "Modality", "SeriesDescription", "SeriesNumber",
     "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns",
-    "NumberOfFrames", "SliceThickness",
+    "NumberOfFrames", "SliceThickness", "SOPInstanceUID", "FrameOfReferenceUID",
 ]  # fmt: skip
 _MAX_TILT_DEG = 0.5
 _SPACING_TOLERANCE = 0.05  # relative deviation of a slice step from the median step
@@ -52,6 +52,8 @@ class DicomFile:
     columns: int
     frames: int
     thickness: float | None
+    sop_uid: str = ""
+    frame_of_reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,8 @@ def _read_header(path: Path) -> DicomFile | None:
         columns=int(ds.get("Columns", 0) or 0),
         frames=int(ds.get("NumberOfFrames", 1) or 1),
         thickness=thick,
+        sop_uid=str(ds.get("SOPInstanceUID", "") or ""),
+        frame_of_reference=str(ds.get("FrameOfReferenceUID", "") or ""),
     )
 
 
@@ -297,17 +301,54 @@ def _load_pixels(files: list[DicomFile]) -> npt.NDArray[Any]:
     return out
 
 
-def read_dicom(path: Path, options: ReadOptions) -> Volume:
-    """Read one CT series from a DICOM folder tree (or the folder of one DICOM file)."""
+@dataclass(frozen=True)
+class DicomCtSeries:
+    """A series read on its native DICOM grid, with its slice files in voxel-index ``k`` order.
+
+    DICOM SEG placement needs the slice order: ``files[k].sop_uid`` is the SOPInstanceUID of
+    slice ``volume.array[:, :, k]``.
+    """
+
+    volume: Volume
+    files: tuple[DicomFile, ...]
+
+    @property
+    def sop_instance_uids(self) -> tuple[str, ...]:
+        """SOPInstanceUIDs in slice (``k``) order."""
+        return tuple(f.sop_uid for f in self.files)
+
+    @property
+    def frame_of_reference_uid(self) -> str:
+        """FrameOfReferenceUID of the series ("" when absent)."""
+        return self.files[0].frame_of_reference if self.files else ""
+
+
+def read_dicom_series(
+    path: Path, series: str | None = None, *, require_ct: bool = True
+) -> DicomCtSeries:
+    """Read one series from a DICOM folder tree on its native grid (not canonical).
+
+    Args:
+        path: Folder (or one file of the series).
+        series: SeriesInstanceUID, number, folder name or description; ``None`` picks the CT
+            series with most slices (with ``require_ct=False``: the series with most files).
+        require_ct: Refuse series that are not classic CT image series (binary mask series,
+            e.g. 3D-IRCADb's MASKS_DICOM, may carry another modality).
+
+    """
     series_list = scan_dicom(path)
-    requested = options.series
+    requested = series
     if requested is None and path.is_file():
         own = _read_header(path)
         if own is None:
             raise InputError(path, "not a readable DICOM file")
         requested = _series_key(own)
-    chosen, reason = choose_series(path, series_list, requested)
-    if not chosen.is_ct_image:
+    if requested is None and not require_ct:
+        chosen = sorted(series_list, key=lambda s: (-len(s.files), s.uid))[0]
+        reason = f"the series with most files ({len(chosen.files)})"
+    else:
+        chosen, reason = choose_series(path, series_list, requested)
+    if require_ct and not chosen.is_ct_image:
         raise InputError(
             path,
             f"series {chosen.label()} is {chosen.modality or 'of unknown modality'}, "
@@ -326,7 +367,13 @@ def read_dicom(path: Path, options: ReadOptions) -> Volume:
         others=others,
     )
     source = SourceInfo(path=str(path), format="dicom", modality=chosen.modality, series=info)
-    return Volume(array=array, affine=LPS_TO_RAS @ lps, source=source)
+    volume = Volume(array=array, affine=LPS_TO_RAS @ lps, source=source)
+    return DicomCtSeries(volume=volume, files=tuple(files))
+
+
+def read_dicom(path: Path, options: ReadOptions) -> Volume:
+    """Read one CT series from a DICOM folder tree (or the folder of one DICOM file)."""
+    return read_dicom_series(path, options.series).volume
 
 
 READERS.register(ReaderSpec("dicom", "DICOM series", (".dcm",), read_dicom, reads_folders=True))
