@@ -141,3 +141,14 @@ def test_registries_list_formats() -> None:
     assert READERS.names() == ["dicom", "mha", "nifti", "nrrd"]
     assert WRITERS.names() == ["mha", "nifti", "nrrd"]
     assert "nifti (.nii, .nii.gz)" in READERS.supported()
+
+
+def test_written_files_get_normal_permissions(tmp_path: Path, oblique_volume: Volume) -> None:
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = write_volume(oblique_volume, tmp_path / "v.nii.gz")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644

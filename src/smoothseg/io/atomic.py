@@ -20,6 +20,12 @@ def full_suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``.
@@ -46,6 +52,8 @@ def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.is_file():
+            os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600 files
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
