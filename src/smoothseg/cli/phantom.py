@@ -17,6 +17,12 @@ def phantom(
         help="small: 128x128x48 at 3x3x5 mm (fast); paper: 512x512x96 at 0.75x0.75x2.5 mm.",
     ),
     preview: bool = typer.Option(False, "--preview", help="Write a PNG preview per case."),
+    fmt: str = typer.Option(
+        "nifti",
+        "--format",
+        help="nifti: the NIfTI cohort; dicom: also OUT/tcia/, the cohort as a TCIA "
+        "HCC-TACE-Seg download (CT series + SEG + metadata.csv + clinical xlsx).",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing cohort."),
 ) -> None:
     """Generate synthetic abdominal CTs with liver tumors, labels and a clinical table."""
@@ -29,6 +35,8 @@ def phantom(
 
     if size not in SIZES:
         raise SmoothsegError(f"unknown --size {size!r}; choose one of {', '.join(SIZES)}")
+    if fmt not in ("nifti", "dicom"):
+        raise SmoothsegError(f"unknown --format {fmt!r}; choose nifti or dicom")
     check_target(out.expanduser(), overwrite)
     console = Console(stderr=True)
     with Progress(
@@ -54,6 +62,12 @@ def phantom(
             progress=advance,
         )
     typer.echo(f"wrote {cases} cases to {out} (manifest: {manifest})")
+    if fmt == "dicom":
+        from smoothseg.datasets.tcia_export import export_cohort_tcia
+
+        with console.status("writing the TCIA layout (DICOM CT + SEG)"):
+            export = export_cohort_tcia(out, out / "tcia", overwrite=overwrite)
+        typer.echo(f"wrote the TCIA HCC-TACE-Seg layout to {export.root}")
 
 
 def register(app: typer.Typer) -> None:
