@@ -1,0 +1,112 @@
+"""``smoothseg train``: train the liver, tumor or multi-class model on a prepared cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from smoothseg.errors import InputError
+
+STAGES = ("liver", "tumor", "multiclass")
+
+
+def train(
+    stage: str = typer.Argument(..., help="liver (global view), tumor (local view), multiclass."),
+    data: Path = typer.Option(..., "--data", help="Prepared cache folder (smoothseg prepare)."),
+    split: Path = typer.Option(..., "--split", help="Splits JSON (smoothseg split)."),
+    out: Path = typer.Option(..., "--out", help="Run folder to write."),
+    replication: int | None = typer.Option(
+        None, "--replication", help="Use split replication_I (1-based); default: the first."
+    ),
+    fold: int | None = typer.Option(None, "--fold", help="Use split fold_I (1-based)."),
+    soft_labels: Path | None = typer.Option(
+        None, "--soft-labels", help="soft_labels.csv (case_id, tlvr_hat); tumor stage only."
+    ),
+    model: str | None = typer.Option(None, "--model", help="Model name (default segresnetvae)."),
+    preset: str | None = typer.Option(
+        None, "--preset", help="Shipped config: paper (default) or cpu-small."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", help="TOML/JSON config laid over the preset (same tables)."
+    ),
+    max_epochs: int | None = typer.Option(None, "--max-epochs", help="Override max_epochs."),
+    device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda, cuda:1..."),
+    seed: int | None = typer.Option(None, "--seed", help="Override the seed."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (last.pt)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a run in --out."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Train one stage; writes metrics.csv, curves.png, checkpoints and bundle/ in --out."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from smoothseg.training import (
+        load_train_config,
+        read_soft_labels,
+        resume_config,
+        select_split,
+    )
+    from smoothseg.training import train as run_training
+
+    if stage not in STAGES:
+        raise InputError(stage, f"unknown stage; choose one of {', '.join(STAGES)}")
+    if soft_labels is not None and stage != "tumor":
+        raise InputError(soft_labels, "soft labels are used by the tumor stage only")
+    if resume and overwrite:
+        raise InputError(out, "give either --resume or --overwrite, not both")
+    if resume:
+        given = {"--model": model, "--preset": preset, "--config": config, "--seed": seed}
+        fixed = [name for name, value in given.items() if value is not None]
+        if fixed:
+            raise InputError(out, f"{', '.join(fixed)} cannot change when resuming")
+        resolved = resume_config(out, max_epochs=max_epochs, device=device)
+        if resolved.stage != stage:
+            raise InputError(out, f"this run trains the {resolved.stage} stage, not {stage}")
+    else:
+        overrides = {
+            k: v
+            for k, v in {"max_epochs": max_epochs, "device": device, "seed": seed}.items()
+            if v is not None
+        }
+        resolved = load_train_config(
+            stage, preset=preset or "paper", config_file=config, model=model, overrides=overrides
+        )
+    chosen = select_split(split, replication=replication, fold=fold)
+    labels = read_soft_labels(soft_labels) if soft_labels is not None else None
+    result = run_training(
+        resolved,
+        data=data,
+        split=chosen,
+        out=out,
+        soft_labels=labels,
+        soft_labels_path=soft_labels,
+        resume=resume,
+        overwrite=overwrite,
+        progress=progress and not as_json,
+    )
+    summary = {
+        "stage": stage,
+        "run": str(result.run_dir),
+        "bundle": str(result.bundle_dir),
+        "epochs": result.epochs,
+        "best_epoch": result.best_epoch,
+        "best_val_dice": result.best_score,
+        "stopped_early": result.stopped_early,
+    }
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    table = Table("", "", title=f"{stage} stage trained ({chosen.name})", show_header=False)
+    for key, value in summary.items():
+        table.add_row(
+            key, "" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+        )
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""
+    app.command("train")(train)

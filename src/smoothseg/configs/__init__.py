@@ -1,0 +1,1 @@
+"""Shipped training presets ``paper.toml`` and ``cpu-small.toml`` (``importlib.resources``)."""

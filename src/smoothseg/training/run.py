@@ -1,0 +1,144 @@
+"""Run folders: starting, resuming or overwriting a training run, and the :func:`train` entry.
+
+See :mod:`smoothseg.training.trainer` for what a run folder holds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+from smoothseg.datasets.splits import Split
+from smoothseg.errors import InputError, OutputExistsError
+from smoothseg.io.atomic import atomic_output
+from smoothseg.training.bundle import versions
+from smoothseg.training.checkpoint import load_checkpoint, seed_everything
+from smoothseg.training.config import TrainConfig, TrainConfigError
+from smoothseg.training.data import stage_data
+from smoothseg.training.trainer import Trainer, TrainResult
+
+RUN_OUTPUTS = (
+    "config.json",
+    "run.json",
+    "metrics.csv",
+    "curves.png",
+    "last.pt",
+    "best.pt",
+    "bundle",
+)
+#: Fields a resumed run may change; everything else must match the saved config.
+RESUMABLE = ("max_epochs", "early_stopping_patience", "val_every", "device", "num_workers", "amp")
+
+
+def resume_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
+    """The saved config of a run with the resumable fields (:data:`RESUMABLE`) replaced.
+
+    Raises:
+        InputError: No ``config.json`` in ``run_dir``.
+        TrainConfigError: An override of a field that cannot change on resume.
+
+    """
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise InputError(run_dir, "no config.json: not a training run folder")
+    config = TrainConfig.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    bad = sorted(k for k, v in overrides.items() if v is not None and k not in RESUMABLE)
+    if bad:
+        raise TrainConfigError(f"cannot change {bad} when resuming; only {', '.join(RESUMABLE)}")
+    return replace(config, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _check_resume(run: Path, config: TrainConfig) -> None:
+    saved = resume_config(run)
+    differ = [
+        f.name
+        for f in fields(TrainConfig)
+        if f.name not in RESUMABLE and getattr(saved, f.name) != getattr(config, f.name)
+    ]
+    if differ:
+        raise TrainConfigError(f"{run}: config differs from the saved run in {differ}")
+
+
+def _prepare_run(run: Path, config: TrainConfig, *, resume: bool, overwrite: bool) -> None:
+    if resume:
+        if not (run / "last.pt").is_file():
+            raise InputError(run, "nothing to resume: no last.pt")
+        _check_resume(run, config)
+        return
+    existing = [name for name in RUN_OUTPUTS if (run / name).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(run / existing[0])
+    for name in existing:
+        target = run / name
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    run.mkdir(parents=True, exist_ok=True)
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
+    with atomic_output(path, overwrite=True) as tmp:
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def train(
+    config: TrainConfig,
+    *,
+    data: str | Path,
+    split: Split,
+    out: str | Path,
+    soft_labels: Mapping[str, float] | None = None,
+    soft_labels_path: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> TrainResult:
+    """Train one stage and write the run folder (see the module docs).
+
+    Args:
+        config: Resolved training config.
+        data: Prepared cache folder.
+        split: Which cases train and validate (its test cases are never touched).
+        out: Run folder.
+        soft_labels: Case id → soft TLVR label (tumor stage; others ignore it).
+        soft_labels_path: Where they came from (recorded in ``run.json``).
+        resume: Continue from ``out/last.pt`` (the config must match, see :data:`RESUMABLE`).
+        overwrite: Replace the outputs of an earlier run in ``out``.
+        progress: Show a progress bar.
+        stop_after: Pause after this epoch (1-based), leaving a run that ``resume`` continues
+            exactly as if it had not paused (the bundle holds the best weights so far).
+
+    Raises:
+        OutputExistsError: ``out`` holds a run and neither ``resume`` nor ``overwrite``.
+        InputError: Bad data, split or checkpoint.
+
+    """
+    run = Path(out)
+    _prepare_run(run, config, resume=resume, overwrite=overwrite)
+    labels = dict(soft_labels or {}) if config.stage == "tumor" else {}
+    info = {
+        "data": str(Path(data).resolve()),
+        "split": split.name,
+        "train": list(split.train),
+        "val": list(split.val),
+        "soft_labels": None if soft_labels_path is None else str(soft_labels_path),
+        "soft_label_cases": sorted(c for c in (*split.train, *split.val) if c in labels),
+        "versions": versions(),
+    }
+    if resume:
+        saved = json.loads((run / "run.json").read_text(encoding="utf-8"))
+        if saved.get("train") != info["train"] or saved.get("val") != info["val"]:
+            raise InputError(
+                run / "run.json", "the split differs from the one the run started with"
+            )
+    seed_everything(config.seed, deterministic=config.deterministic)
+    stage = stage_data(config, data, split, labels)
+    trainer = Trainer(config, stage, run, progress=progress)
+    if resume:
+        trainer.restore(load_checkpoint(run / "last.pt", trainer.device))
+    _write_json(run / "config.json", config.to_dict())
+    _write_json(run / "run.json", info)
+    return trainer.fit(stop_after)

@@ -1,0 +1,320 @@
+"""The training loop of one stage (paper table SB3): Adam, cosine annealing, validation, resume.
+
+Run folder ``RUN/``::
+
+    config.json   resolved TrainConfig          run.json     data, split, soft labels, versions
+    metrics.csv   one row per epoch             curves.png   training loss and validation Dice
+    last.pt       full state for exact resume   best.pt      weights of the best validation
+    bundle/       the model for inference (weights of best.pt; see :mod:`.bundle`)
+
+Randomness: python/numpy/torch are seeded from ``config.seed`` at the start; each epoch's
+shuffling and augmentation are seeded from ``(seed, epoch)``; the torch stream (dropout, VAE
+noise) is saved in ``last.pt``. Training ``2`` epochs equals training ``1`` and resuming for
+``1`` (same device and thread count).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from smoothseg.errors import InputError
+from smoothseg.models.network import SegmentationNetwork
+from smoothseg.models.registry import build_model
+from smoothseg.training.bundle import save_bundle
+from smoothseg.training.checkpoint import (
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from smoothseg.training.config import TrainConfig, TrainConfigError
+from smoothseg.training.data import StageData
+from smoothseg.training.losses import KnowledgeInformedLoss, LossTerms, SegmentationLoss
+from smoothseg.training.report import write_curves, write_metrics
+from smoothseg.training.validation import validate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a run produced.
+
+    Attributes:
+        run_dir: The run folder.
+        bundle_dir: The inference bundle.
+        epochs: Epochs completed in total (resumed ones included).
+        best_epoch: Epoch of the best validation score (``None`` without validation).
+        best_score: That score (``None`` without validation).
+        stopped_early: Whether early stopping ended the run.
+        history: One dict per epoch (the rows of ``metrics.csv``).
+
+    """
+
+    run_dir: Path
+    bundle_dir: Path
+    epochs: int
+    best_epoch: int | None
+    best_score: float | None
+    stopped_early: bool
+    history: list[dict[str, Any]]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; otherwise the named device (checked)."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise TrainConfigError(f"device {name!r} asked for but CUDA is not available")
+    return device
+
+
+def amp_enabled(config: TrainConfig, device: torch.device) -> bool:
+    """float16 autocast only on CUDA (never on CPU: bf16/fp16 there is very slow)."""
+    return device.type == "cuda" and config.amp in ("auto", "on")
+
+
+class Trainer:
+    """One stage's training run (see the module docs). Use :func:`train` unless customising."""
+
+    def __init__(
+        self, config: TrainConfig, data: StageData, run_dir: Path, *, progress: bool = True
+    ) -> None:
+        self.config = config
+        self.data = data
+        self.run = run_dir
+        self.progress = progress
+        self.device = resolve_device(config.device)
+        self.amp = amp_enabled(config, self.device)
+        self.model: SegmentationNetwork = build_model(config.model, seed=config.seed).to(
+            self.device
+        )
+        self.loss = (
+            KnowledgeInformedLoss(config.loss)
+            if config.stage == "tumor"
+            else SegmentationLoss(config.loss)
+        )
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self.scheduler = (
+            torch.optim.lr_scheduler.CosineAnnealingLR(
+                self.optimizer, T_max=config.max_epochs, eta_min=config.min_lr
+            )
+            if config.scheduler == "cosine"
+            else None
+        )
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
+        self.epoch = 0
+        self.history: list[dict[str, Any]] = []
+        self.best_score: float | None = None
+        self.best_epoch: int | None = None
+        self.bad_validations = 0
+
+    # --- state -------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """Everything :meth:`restore` needs to continue exactly."""
+        return {
+            "epoch": self.epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "scaler": None if self.scaler is None else self.scaler.state_dict(),
+            "rng": rng_state(),
+            "history": self.history,
+            "best_score": self.best_score,
+            "best_epoch": self.best_epoch,
+            "bad_validations": self.bad_validations,
+            "config": self.config.to_dict(),
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Load a :meth:`state` (from ``last.pt``)."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state.get("scheduler") is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+            self.scheduler.T_max = self.config.max_epochs  # a resumed run may extend it
+        if self.scaler is not None and state.get("scaler") is not None:
+            self.scaler.load_state_dict(state["scaler"])
+        self.epoch = int(state["epoch"])
+        self.history = [dict(row) for row in state["history"]]
+        self.best_score = state["best_score"]
+        self.best_epoch = state["best_epoch"]
+        self.bad_validations = int(state["bad_validations"])
+        set_rng_state(state["rng"])
+
+    # --- loop --------------------------------------------------------------------------------
+    def step(self, batch: Mapping[str, Any]) -> LossTerms:
+        """One optimisation step on a batch."""
+        image = batch["image"].to(self.device, non_blocking=True)
+        label = batch["label"].to(self.device, non_blocking=True)
+        self.optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
+            logits, aux = self.model.forward_with_aux(image)
+        vae = None if aux is None else aux.float()
+        if isinstance(self.loss, KnowledgeInformedLoss):
+            soft = torch.as_tensor(batch["soft_tlvr"], dtype=torch.float32)
+            terms = self.loss.compute(logits.float(), label, vae_loss=vae, soft_tlvr=soft)
+        else:
+            terms = self.loss.compute(logits.float(), label, vae_loss=vae)
+        if self.scaler is not None:
+            self.scaler.scale(terms.total).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            terms.total.backward()
+            self.optimizer.step()
+        return terms
+
+    def train_epoch(self, bar: Progress | None) -> dict[str, Any]:
+        """Train one epoch; returns the epoch's mean loss terms."""
+        self.model.train()
+        loader = self.data.train_loader(self.config, self.epoch)
+        sums: dict[str, float] = defaultdict(float)
+        count = 0
+        start = time.perf_counter()
+        task = None
+        if bar is not None:
+            task = _epoch_task(bar, len(loader), f"epoch {self.epoch + 1}/{self.config.max_epochs}")
+        for batch in loader:
+            terms = self.step(batch)
+            for key, value in terms.as_floats().items():
+                sums[key] += value
+            count += 1
+            if bar is not None and task is not None:
+                stats = f"loss {sums['total'] / count:.4f}  dice-loss {sums['dice'] / count:.4f}"
+                bar.update(task, advance=1, stats=stats + self._best_text())
+        lr = self.optimizer.param_groups[0]["lr"]
+        if self.scheduler is not None:
+            self.scheduler.step()
+        if count == 0:
+            raise InputError(self.run, "the training loader yielded no batch")
+        return {
+            "epoch": self.epoch + 1,
+            "lr": lr,
+            "train_loss": sums["total"] / count,
+            "train_dice_loss": sums["dice"] / count,
+            "train_focal": sums["focal"] / count,
+            "train_tlvr": sums["tlvr"] / count,
+            "train_vae": sums["vae"] / count,
+            "train_seconds": time.perf_counter() - start,
+        }
+
+    def _best_text(self) -> str:
+        return "" if self.best_score is None else f"  best val dice {self.best_score:.4f}"
+
+    def _should_validate(self) -> bool:
+        if len(self.data.val) == 0:
+            return False
+        done = self.epoch + 1
+        return done % self.config.val_every == 0 or done == self.config.max_epochs
+
+    def validate_now(self, row: dict[str, Any]) -> bool:
+        """Validate, update ``row``, save ``best.pt`` on improvement; True to stop early."""
+        start = time.perf_counter()
+        result = validate(
+            self.model, self.data.val_loader(self.config), self.config, self.device, amp=self.amp
+        )
+        row.update(result.summary(self.config.stage))
+        row["val_seconds"] = time.perf_counter() - start
+        score = float(row["val_dice"])
+        if math.isfinite(score) and (self.best_score is None or score > self.best_score):
+            self.best_score, self.best_epoch, self.bad_validations = score, self.epoch + 1, 0
+            payload = {"epoch": self.epoch + 1, "score": score, "model": self.model.state_dict()}
+            save_checkpoint(self.run / "best.pt", {**payload, "config": self.config.to_dict()})
+        else:
+            self.bad_validations += 1
+        patience = self.config.early_stopping_patience
+        return patience is not None and self.bad_validations >= patience
+
+    def fit(self, stop_after: int | None = None) -> TrainResult:
+        """Train from :attr:`epoch` to ``max_epochs`` (or early stop), then write the bundle.
+
+        Args:
+            stop_after: Pause after this epoch (1-based) although ``max_epochs`` is not
+                reached; the run resumes exactly from ``last.pt`` later.
+
+        """
+        stopped = False
+        end = (
+            self.config.max_epochs
+            if stop_after is None
+            else min(stop_after, self.config.max_epochs)
+        )
+        with _progress(self.progress) as bar:
+            while self.epoch < end and not stopped:
+                row = self.train_epoch(bar)
+                if self._should_validate():
+                    stopped = self.validate_now(row)
+                self.history.append(row)
+                self.epoch += 1
+                log.info("epoch %d: %s", self.epoch, row)
+                write_metrics(self.run / "metrics.csv", self.history)
+                write_curves(self.run / "curves.png", self.history, f"{self.config.stage} stage")
+                save_checkpoint(self.run / "last.pt", self.state())
+        return self.finish(stopped)
+
+    def finish(self, stopped: bool) -> TrainResult:
+        """Write ``bundle/`` from the best weights (the last ones without validation)."""
+        weights = self.model.state_dict()
+        if (self.run / "best.pt").is_file():
+            weights = load_checkpoint(self.run / "best.pt", self.device)["model"]
+        model = build_model(self.config.model, seed=0)
+        model.load_state_dict(weights)
+        training = {
+            "epoch": self.best_epoch if self.best_epoch is not None else self.epoch,
+            "val_dice": self.best_score,
+            "epochs_run": self.epoch,
+            "run": str(self.run.resolve()),
+        }
+        bundle = save_bundle(
+            self.run / "bundle", model, self.config, training=training, overwrite=True
+        )
+        return TrainResult(
+            self.run, bundle, self.epoch, self.best_epoch, self.best_score, stopped, self.history
+        )
+
+
+def _epoch_task(bar: Progress, total: int, description: str) -> TaskID:
+    """The one batch-level task of the bar, reset for each epoch (no line per epoch)."""
+    if bar.task_ids:
+        task = bar.task_ids[0]
+        bar.reset(task, total=total, description=description, stats="")
+        return task
+    return bar.add_task(description, total=total, stats="")
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Progress | None]:
+    if not enabled:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[stats]}"),
+    )
+    with Progress(*columns, transient=False) as bar:
+        yield bar
