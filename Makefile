@@ -37,7 +37,11 @@ format: install
 	$(PY) -m ruff check --fix src tests benchmarks
 
 bench: install
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build dist .pytest_cache .mypy_cache .ruff_cache src/*.egg-info
+
+# The default model shipped in src/smoothseg/default_model (phantom-trained; see its MODEL_CARD.md).
+default-model: install
+	bash scripts/train_default_model.sh

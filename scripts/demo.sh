@@ -1,27 +1,44 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: run by `make demo` (after `make install`).
-# Grows as the pipeline lands; today: a synthetic cohort with previews, then `smoothseg info` on a
-# phantom case and on the real shared CT when ../shared/data is present.
+# The main job on the embedded default data, run by `make demo` (after `make install`):
+#   1. a synthetic abdominal CT cohort (held out: not the seed the default model was trained on),
+#   2. two-stage segmentation of every case with the shipped default model,
+#   3. scoring against the cohort's ground truth (Dice, HD95, lesion detection, size groups),
+#   4. the real TCIA HCC-TACE-Seg study in ../shared/data, when present: series choice + predict
+#      with a DICOM SEG output on the chosen series.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SMOOTHSEG=".venv/bin/smoothseg"
 OUT="${DEMO_OUT:-demo-output}"
 SHARED="${SMOOTHSEG_SHARED:-../shared}"
+CASES="${DEMO_CASES:-4}"
 mkdir -p "$OUT"
 
-echo "== 1. Synthetic abdominal CT cohort (embedded default data) =="
-"$SMOOTHSEG" phantom --out "$OUT/phantom" --cases 6 --seed 0 --preview --overwrite
-echo
-echo "== 2. What a phantom case holds =="
-"$SMOOTHSEG" info "$OUT/phantom/cases/PHANTOM_001/image.nii.gz"
-"$SMOOTHSEG" info "$OUT/phantom/cases/PHANTOM_001/label.nii.gz"
+echo "== 1. Synthetic abdominal CT cohort ($CASES cases, seed 1000) =="
+"$SMOOTHSEG" phantom --out "$OUT/cohort" --cases "$CASES" --seed 1000 --preview --overwrite
+"$SMOOTHSEG" info "$OUT/cohort/cases/PHANTOM_001/image.nii.gz"
 
-if [ -d "$SHARED/data/hcc-tace-seg/HCC-TACE-Seg/HCC_009" ]; then
+echo
+echo "== 2. Segment every case with the default model (liver stage, then tumor stage) =="
+"$SMOOTHSEG" predict -i "$OUT/cohort/manifest.csv" -o "$OUT/predictions" --overwrite
+
+echo
+echo "== 3. Score the predictions against the ground truth =="
+"$SMOOTHSEG" evaluate --pred "$OUT/predictions" --ref "$OUT/cohort" --out "$OUT/evaluation" \
+  --overwrite
+
+STUDY="$SHARED/data/hcc-tace-seg/HCC-TACE-Seg/HCC_009"
+if [ -d "$STUDY" ]; then
   echo
-  echo "== 3. A real TCIA HCC-TACE-Seg study: which CT series smoothseg picks, and why =="
-  "$SMOOTHSEG" info "$SHARED/data/hcc-tace-seg/HCC-TACE-Seg/HCC_009"
+  echo "== 4. A real TCIA HCC-TACE-Seg study: series choice, then predict with DICOM SEG output =="
+  "$SMOOTHSEG" info "$STUDY"
+  "$SMOOTHSEG" predict -i "$STUDY" -o "$OUT/HCC_009" --overwrite
 else
-  echo "(skipping the real-data step: $SHARED/data is absent)"
+  echo "(skipping the real-data step: $STUDY is absent)"
 fi
 echo
-echo "Demo outputs are in $OUT/ (previews: $OUT/phantom/previews/*.png)"
+echo "Done. Outputs in $OUT/:"
+echo "  cohort/previews/*.png        the synthetic CTs with their labels"
+echo "  predictions/<case>/          labels.nii.gz, statistics.json, preview.png per case"
+echo "  evaluation/summary.md        Dice, IoU, HD95, ASSD, lesion detection by size group"
+[ -d "$STUDY" ] && echo "  HCC_009/                     the real study's prediction (note: synthetic-data model)"
+exit 0
