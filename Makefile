@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 SHARED ?= ../shared
 
-.PHONY: install test demo lint format clean bench
+.PHONY: install test demo lint format clean bench default-model
 
 install: $(STAMP)
 

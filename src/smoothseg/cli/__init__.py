@@ -68,6 +68,21 @@ def _register() -> None:
     from smoothseg.cli import split
 
     split.register(app)
+    from smoothseg.cli import clinical
+
+    clinical.register(app)
+    from smoothseg.cli import evaluate
+
+    evaluate.register(app)
+    from smoothseg.cli import phantom
+
+    phantom.register(app)
+    from smoothseg.cli import train
+
+    train.register(app)
+    from smoothseg.cli import predict
+
+    predict.register(app)
 
 
 _register()

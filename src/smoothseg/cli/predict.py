@@ -1,0 +1,129 @@
+"""``smoothseg predict``: liver and tumor masks, statistics and a preview for CT scans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def predict(
+    input: Path = typer.Option(
+        ...,
+        "--input",
+        "-i",
+        help="CT file (NIfTI/NRRD/MHA), DICOM series or TCIA study folder; or, for batch mode, "
+        "a folder of scans or a CSV manifest (case_id, image).",
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Output folder (batch: one subfolder per case)."
+    ),
+    model: Path | None = typer.Option(
+        None,
+        "--model",
+        help="Model folder (liver/ + tumor/ bundles, or one bundle). Default: the "
+        "shipped model, trained on synthetic phantoms (not for clinical use).",
+    ),
+    series: str | None = typer.Option(
+        None, "--series", help="DICOM series UID/number/description."
+    ),
+    fast: bool = typer.Option(False, "--fast", help="Liver stage at a coarser spacing (2x)."),
+    overlap: float = typer.Option(0.5, "--overlap", help="Sliding-window overlap in [0, 1)."),
+    tta: bool = typer.Option(False, "--tta", help="Average over flips (test-time augmentation)."),
+    no_refine: bool = typer.Option(False, "--no-refine", help="Skip Chan-Vese tumor refinement."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    masks: bool = typer.Option(False, "--masks", help="Also write liver.nii.gz and tumor.nii.gz."),
+    nrrd: bool = typer.Option(False, "--nrrd", help="Also write labels.nrrd."),
+    dicom_seg: bool | None = typer.Option(
+        None, "--dicom-seg/--no-dicom-seg", help="DICOM SEG output (default: for DICOM input)."
+    ),
+    min_lesion_mm3: float = typer.Option(
+        25.0, "--min-lesion-mm3", help="Remove tumor components smaller than this (mm³)."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+) -> None:
+    """Segment liver and tumors; write label maps, statistics.json and preview.png."""
+    from rich.console import Console
+
+    from smoothseg.inference import PredictConfig, Predictor
+    from smoothseg.postprocess.batch import find_inputs, predict_batch
+    from smoothseg.postprocess.run import predict_scan
+
+    config = PredictConfig(
+        overlap=overlap,
+        tta=tta,
+        refine=not no_refine,
+        min_lesion_mm3=min_lesion_mm3,
+        fast=fast,
+        device=device,
+        masks=masks,
+        nrrd=nrrd,
+        dicom_seg=dicom_seg,
+    )
+    console = Console()
+    err = Console(stderr=True)
+    inputs = find_inputs(input)
+    with console.status("loading models"):
+        predictor = Predictor.from_model_dir(model, config)
+    if predictor.provenance.get("disclaimer"):
+        err.print(f"note: {predictor.provenance['disclaimer']}", style="yellow", markup=False)
+    if inputs is None:
+        with console.status(f"predicting {input.name}"):
+            result = predict_scan(predictor, input, out, series=series, overwrite=overwrite)
+        _summary(console, err, input.name, result.statistics)
+        console.print(
+            f"wrote {', '.join(p.name for p in result.outputs.values())} in {out}", markup=False
+        )
+        return
+    from rich.progress import Progress
+
+    failed = 0
+    with Progress(console=console) as progress:
+        task = progress.add_task("predicting", total=len(inputs))
+
+        def report(outcome: Any) -> None:
+            nonlocal failed
+            progress.advance(task)
+            if outcome.state == "done":
+                _summary(progress.console, err, outcome.case_id, outcome.result.statistics)
+            elif outcome.state == "skipped":
+                progress.console.print(
+                    f"{outcome.case_id}: finished earlier, skipped", markup=False
+                )
+            else:
+                failed += 1
+                err.print(f"{outcome.case_id}: failed: {outcome.error}", markup=False)
+
+        predict_batch(predictor, inputs, out, overwrite=overwrite, on_case=report)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _summary(console: Any, err: Any, name: str, stats: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    for warning in stats["warnings"]:
+        err.print(f"warning: {name}: {warning}", style="yellow", markup=False)
+    if stats["status"] != "ok":
+        console.print(f"{name}: {stats['status']} (no masks written)", markup=False)
+        return
+    table = Table(title=name)
+    for column in ("liver mL", "tumor mL", "TLVR", "lesions", "largest axial diam. mm"):
+        table.add_column(column, justify="right")
+    lesions = stats["lesions"]
+    largest = f"{lesions[0]['longest_axial_diameter_mm']:.1f}" if lesions else "-"
+    tlvr = stats["tlvr"]
+    table.add_row(
+        f"{stats['liver_ml']:.1f}",
+        f"{stats['tumor_ml']:.2f}",
+        "-" if tlvr is None else f"{tlvr:.4f}",
+        str(stats["lesion_count"]),
+        largest,
+    )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""
+    app.command("predict")(predict)

@@ -1,0 +1,228 @@
+"""One scan end to end: model stages, post-processing, measurements and output files.
+
+* :func:`finish_prediction` — Chan-Vese refinement (re-masked to the liver) and the minimum
+  lesion volume filter on a raw :class:`~smoothseg.inference.Prediction`.
+* :func:`predict_volume` — :meth:`Predictor.predict` followed by :func:`finish_prediction`.
+* :func:`predict_scan` — read a file/DICOM folder, predict, and write the outputs of
+  ``smoothseg predict`` into a folder (``statistics.json`` last, so its presence marks a
+  finished scan).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from smoothseg.errors import InputError, OutputExistsError
+from smoothseg.inference.predictor import Prediction, Predictor
+from smoothseg.io.api import read_volume, write_volume
+from smoothseg.io.atomic import atomic_output
+from smoothseg.io.dicom_seg_write import HARMONIZED_SEGMENTS, write_dicom_seg
+from smoothseg.postprocess.lesions import (
+    LesionStats,
+    largest_lesion,
+    lesion_stats,
+    remove_small_lesions,
+)
+from smoothseg.postprocess.preview import render_preview
+from smoothseg.postprocess.refine import refine_tumor
+from smoothseg.postprocess.statistics import statistics_document
+from smoothseg.preprocess.config import TumorStageConfig
+
+LABELS = "labels.nii.gz"
+LIVER_MASK = "liver.nii.gz"
+TUMOR_MASK = "tumor.nii.gz"
+LABELS_NRRD = "labels.nrrd"
+DICOM_SEG = "seg.dcm"
+PREVIEW = "preview.png"
+STATISTICS = "statistics.json"
+
+
+def _tumor_window(predictor: Predictor) -> tuple[float, float]:
+    config = predictor.tumor.preprocessing if predictor.tumor is not None else None
+    return config.hu_window if isinstance(config, TumorStageConfig) else (-200.0, 250.0)
+
+
+def finish_prediction(prediction: Prediction, predictor: Predictor) -> Prediction:
+    """Refine the tumor (Chan-Vese, in the liver) and drop lesions below the minimum volume."""
+    if prediction.status != "ok":
+        return prediction
+    cfg = predictor.config
+    timings = dict(prediction.timings_s)
+    details = dict(prediction.details)
+    tumor = prediction.tumor & prediction.liver
+    spacing = prediction.image.spacing_mm
+    start = time.perf_counter()
+    if cfg.refine and cfg.chan_vese_iterations > 0 and tumor.any():
+        tumor = refine_tumor(
+            np.asarray(prediction.image.array),
+            tumor,
+            prediction.liver,
+            spacing,
+            iterations=cfg.chan_vese_iterations,
+            smoothing=cfg.chan_vese_smoothing,
+            margin_mm=cfg.refine_margin_mm,
+            hu_window=_tumor_window(predictor),
+        )
+        details["refine"] = f"morphological Chan-Vese, {cfg.chan_vese_iterations} iterations"
+    else:
+        details["refine"] = "off" if not cfg.refine else "nothing to refine"
+    timings["refine_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    tumor = remove_small_lesions(tumor, spacing, cfg.min_lesion_mm3)
+    timings["lesion_filter_s"] = time.perf_counter() - start
+    return replace(prediction, tumor=tumor, timings_s=timings, details=details)
+
+
+def predict_volume(predictor: Predictor, volume: Any) -> Prediction:
+    """Model stages then post-processing of one CT :class:`~smoothseg.io.Volume`."""
+    return finish_prediction(predictor.predict(volume), predictor)
+
+
+@dataclass(frozen=True, eq=False)
+class ScanResult:
+    """What :func:`predict_scan` produced."""
+
+    prediction: Prediction
+    lesions: list[LesionStats]
+    statistics: dict[str, Any]
+    outputs: dict[str, Path]
+
+
+def planned_outputs(predictor: Predictor, out_dir: Path, *, dicom: bool) -> dict[str, Path]:
+    """The files a successful prediction writes into ``out_dir`` (by role)."""
+    cfg = predictor.config
+    out = {"labels": out_dir / LABELS}
+    if cfg.masks:
+        out["liver"] = out_dir / LIVER_MASK
+        out["tumor"] = out_dir / TUMOR_MASK
+    if cfg.nrrd:
+        out["labels_nrrd"] = out_dir / LABELS_NRRD
+    if cfg.dicom_seg is True or (cfg.dicom_seg is None and dicom):
+        out["dicom_seg"] = out_dir / DICOM_SEG
+    if cfg.preview:
+        out["preview"] = out_dir / PREVIEW
+    out["statistics"] = out_dir / STATISTICS
+    return out
+
+
+def predict_scan(
+    predictor: Predictor,
+    input_path: str | Path,
+    out_dir: str | Path,
+    *,
+    series: str | None = None,
+    overwrite: bool = False,
+) -> ScanResult:
+    """Predict one scan and write its outputs (see docs/predict.md).
+
+    Raises:
+        OutputExistsError: An output exists and ``overwrite`` is False (checked before work).
+        InputError: Unreadable input, or a DICOM SEG requested for non-DICOM input.
+
+    """
+    folder = Path(out_dir)
+    start = time.perf_counter()
+    volume = read_volume(input_path, kind="image", series=series)
+    read_s = time.perf_counter() - start
+    dicom = volume.source.format == "dicom"
+    planned = planned_outputs(predictor, folder, dicom=dicom)
+    if not overwrite:
+        for path in planned.values():
+            if path.exists():
+                raise OutputExistsError(path)
+    if "dicom_seg" in planned and not dicom:
+        raise InputError(input_path, "a DICOM SEG needs DICOM input (the SEG references the CT)")
+    prediction = predict_volume(predictor, volume)
+    prediction.timings_s["read_s"] = read_s
+    start = time.perf_counter()
+    lesions = lesion_stats(prediction.tumor, prediction.image) if prediction.status == "ok" else []
+    prediction.timings_s["statistics_s"] = time.perf_counter() - start
+    written = _write_outputs(prediction, lesions, predictor, planned, overwrite=overwrite)
+    document = statistics_document(
+        prediction,
+        lesions,
+        model=predictor.model_info,
+        options=predictor.config,
+        outputs={k: v.name for k, v in written.items()},
+    )
+    with atomic_output(planned["statistics"], overwrite=overwrite) as tmp:
+        tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    written["statistics"] = planned["statistics"]
+    return ScanResult(prediction, lesions, document, written)
+
+
+def _write_outputs(
+    prediction: Prediction,
+    lesions: list[LesionStats],
+    predictor: Predictor,
+    planned: dict[str, Path],
+    *,
+    overwrite: bool,
+) -> dict[str, Path]:
+    """Write label files, SEG and preview; nothing but statistics when no liver was found."""
+    written: dict[str, Path] = {}
+    if prediction.status != "ok":
+        return written
+    start = time.perf_counter()
+    labels = prediction.labels
+    image = prediction.image
+    written["labels"] = write_volume(
+        labels, planned["labels"], reference=image, overwrite=overwrite
+    )
+    if "liver" in planned:
+        liver = image.with_array(prediction.liver.astype(np.uint8), kind="label")
+        tumor = image.with_array(prediction.tumor.astype(np.uint8), kind="label")
+        written["liver"] = write_volume(
+            liver, planned["liver"], reference=image, overwrite=overwrite
+        )
+        written["tumor"] = write_volume(
+            tumor, planned["tumor"], reference=image, overwrite=overwrite
+        )
+    if "labels_nrrd" in planned:
+        written["labels_nrrd"] = write_volume(
+            labels, planned["labels_nrrd"], reference=image, overwrite=overwrite
+        )
+    if "dicom_seg" in planned:
+        present = {int(v) for v in np.unique(labels.array)}
+        segments = tuple(s for s in HARMONIZED_SEGMENTS if s.value in present)
+        series = image.source.series.uid if image.source.series is not None else None
+        written["dicom_seg"] = write_dicom_seg(
+            labels,
+            Path(image.source.path),
+            planned["dicom_seg"],
+            series=series,
+            segments=segments,
+            overwrite=overwrite,
+        )
+    prediction.timings_s["write_s"] = time.perf_counter() - start
+    if "preview" in planned:
+        start = time.perf_counter()
+        largest = None
+        if lesions:
+            largest = largest_lesion(prediction.tumor)
+        render_preview(
+            image,
+            prediction.liver,
+            prediction.tumor,
+            planned["preview"],
+            largest=largest,
+            title=_title(prediction, lesions, predictor),
+            overwrite=overwrite,
+        )
+        written["preview"] = planned["preview"]
+        prediction.timings_s["preview_s"] = time.perf_counter() - start
+    return written
+
+
+def _title(prediction: Prediction, lesions: list[LesionStats], predictor: Predictor) -> str:
+    ml = prediction.image.voxel_volume_ml
+    liver = float(np.count_nonzero(prediction.liver)) * ml
+    tumor = float(np.count_nonzero(prediction.tumor)) * ml
+    note = " — synthetic-data model, not for clinical use" if predictor.provenance else ""
+    return f"liver {liver:.0f} mL, tumor {tumor:.1f} mL, {len(lesions)} lesion(s){note}"

@@ -1,0 +1,113 @@
+"""Post-processing: lesion measurements against known answers, filters, refinement, preview."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from smoothseg.inference import PredictConfig, Prediction
+from smoothseg.io import Volume
+from smoothseg.postprocess import lesion_stats, refine_tumor, remove_small_lesions
+from smoothseg.postprocess.preview import render_preview
+from smoothseg.postprocess.statistics import statistics_document
+
+SPACING = (0.7, 0.7, 2.5)
+
+
+def _ball(shape: tuple[int, int, int], centre_mm: np.ndarray, radius_mm: float) -> np.ndarray:
+    points = np.indices(shape).reshape(3, -1).T * np.asarray(SPACING)
+    return np.asarray(np.linalg.norm(points - centre_mm, axis=1) <= radius_mm).reshape(shape)
+
+
+def _image(shape: tuple[int, int, int], value: int = 40, flip: bool = False) -> Volume:
+    affine = np.diag([*SPACING, 1.0])
+    if flip:  # LPS-like storage: the measurements must not depend on it
+        affine[0, 0] = affine[1, 1] = -0.7
+    return Volume(np.full(shape, value, dtype=np.int16), affine)
+
+
+@pytest.mark.parametrize("flip", [False, True])
+def test_30mm_sphere_measures_30mm_and_its_volume(flip: bool) -> None:
+    shape = (64, 64, 20)
+    centre = (np.asarray(shape) - 1) / 2 * np.asarray(SPACING) + np.array([0.13, 0.29, 0.7])
+    mask = _ball(shape, centre, 15.0)
+    image = _image(shape, flip=flip)
+    (lesion,) = lesion_stats(mask, image)
+    assert lesion.longest_axial_diameter_mm == pytest.approx(30.0, abs=0.7)
+    assert lesion.max_3d_diameter_mm == pytest.approx(30.0, abs=0.7)
+    true_ml = 4 / 3 * np.pi * 15.0**3 / 1000
+    assert lesion.volume_ml == pytest.approx(true_ml, rel=0.02)
+    assert lesion.volume_ml == pytest.approx(mask.sum() * 0.7 * 0.7 * 2.5 / 1000)
+    centre_ras = image.affine @ np.append(np.argwhere(mask).mean(axis=0), 1.0)
+    assert lesion.centroid_ras_mm == pytest.approx(tuple(centre_ras[:3]), abs=1e-6)
+    x, y, z = lesion.centroid_ras_mm
+    assert lesion.centroid_lps_mm == pytest.approx((-x, -y, z))
+    assert (lesion.mean_hu, lesion.std_hu) == (40.0, 0.0)
+
+
+def test_lesions_are_listed_largest_first_with_hu() -> None:
+    shape = (80, 40, 12)
+    big = _ball(shape, np.array([15.0, 14.0, 15.0]), 8.0)
+    small = _ball(shape, np.array([45.0, 14.0, 15.0]), 4.0)
+    image = _image(shape)
+    array = np.asarray(image.array).copy()
+    array[small] = 100
+    found = lesion_stats(big | small, image.with_array(array))
+    assert [lesion.index for lesion in found] == [1, 2]
+    assert found[0].volume_ml > found[1].volume_ml
+    assert found[1].mean_hu == 100.0
+    assert lesion_stats(np.zeros(shape, bool), image) == []
+
+
+def test_min_volume_filter_keeps_multifocal_lesions() -> None:
+    shape = (80, 40, 12)
+    a = _ball(shape, np.array([15.0, 14.0, 15.0]), 5.0)
+    b = _ball(shape, np.array([45.0, 14.0, 15.0]), 5.0)
+    speck = np.zeros(shape, bool)
+    speck[70, 30, 3] = True  # 1.2 mm³
+    kept = remove_small_lesions(a | b | speck, SPACING, 25.0)
+    assert np.array_equal(kept, a | b)
+    assert np.array_equal(remove_small_lesions(a | speck, SPACING, 0.0), a | speck)
+
+
+def test_chan_vese_refinement_moves_to_the_boundary_and_stays_in_the_liver() -> None:
+    shape = (60, 60, 16)
+    truth = _ball(shape, np.array([21.0, 21.0, 20.0]), 8.0)
+    liver = np.zeros(shape, bool)
+    liver[5:55, 5:55, 2:14] = True
+    hu = np.where(truth, -20.0, 60.0).astype(np.float32)
+    hu += np.random.default_rng(0).normal(0, 5, shape).astype(np.float32)
+    initial = _ball(shape, np.array([21.0, 21.0, 20.0]), 6.0)  # under-segmented
+    refined = refine_tumor(hu, initial, liver, SPACING, iterations=2)
+
+    def dice(x: np.ndarray) -> float:
+        return float(2 * (x & truth).sum() / (x.sum() + truth.sum()))
+
+    assert dice(refined) > dice(initial)
+    assert not (refined & ~liver).any()
+    empty = np.zeros(shape, bool)
+    assert not refine_tumor(hu, empty, liver, SPACING).any()
+
+
+def test_preview_and_statistics_document(tmp_path: Path) -> None:
+    shape = (64, 64, 20)
+    image = _image(shape).to_canonical()
+    liver = np.zeros(shape, bool)
+    liver[10:50, 10:50, 4:16] = True
+    tumor = _ball(shape, np.array([20.0, 20.0, 25.0]), 5.0) & liver
+    prediction = Prediction(image, liver, tumor, "ok", {"liver_s": 1.0})
+    path = render_preview(image, liver, tumor, tmp_path / "preview.png", title="test")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    lesions = lesion_stats(tumor, image)
+    doc = statistics_document(
+        prediction, lesions, model={"id": "x", "disclaimer": "synthetic"}, options=PredictConfig()
+    )
+    voxel_ml = 0.7 * 0.7 * 2.5 / 1000
+    assert doc["liver_ml"] == pytest.approx(liver.sum() * voxel_ml, abs=1e-3)
+    assert doc["tumor_ml"] == pytest.approx(tumor.sum() * voxel_ml, abs=1e-3)
+    assert doc["tlvr"] == pytest.approx(tumor.sum() / liver.sum(), rel=1e-4)
+    assert doc["lesion_count"] == 1 and doc["status"] == "ok"
+    assert doc["options"]["chan_vese_iterations"] == 2
+    assert doc["disclaimer"] == "synthetic"
