@@ -23,7 +23,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 import scipy
 from scipy import ndimage
 
+from machine_info import cpu_name, load_average
 from smoothseg.evaluation import evaluate_labels, match_lesions
 from smoothseg.evaluation.overlap import OVERLAP_METRICS, confusion_counts
 from smoothseg.evaluation.surface import (
@@ -48,14 +48,8 @@ BASELINE = "naive-full-edt"
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    cpu = cpu_name()
+    load = load_average()
     return (
         f"{cpu}, {os.cpu_count()} cores, numpy {np.__version__}, scipy {scipy.__version__}, "
         f"load {load:.1f} at start"

@@ -18,13 +18,13 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
 
+from machine_info import cpu_name, load_average
 from smoothseg.models import ModelConfig, SegmentationNetwork, build_model, model_names
 
 HERE = Path(__file__).resolve().parent
@@ -33,14 +33,8 @@ SIZE = (64, 64, 64)
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    cpu = cpu_name()
+    load = load_average()
     return (
         f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
         f"({torch.get_num_threads()} threads), float32, no autocast, load {load:.1f} at start"

@@ -17,12 +17,12 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from machine_info import cpu_name, load_average
 from smoothseg.io import write_volume
 from smoothseg.phantom import PhantomConfig, cohort_case, cohort_spec
 
@@ -31,14 +31,8 @@ BASELINE = "small"
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    cpu = cpu_name()
+    load = load_average()
     return f"{cpu}, {os.cpu_count()} cores, load {load:.1f} at start"
 
 

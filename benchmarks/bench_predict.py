@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import math
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -31,19 +30,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine_info import cpu_name
+
 HERE = Path(__file__).resolve().parent
 BASELINE = "reference (native-resolution full-volume sliding window, overlap 0.8, both stages)"
 
 
 def machine() -> str:
     """CPU model and core count."""
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_name()
     return f"{cpu}, {os.cpu_count()} cores"
 
 

@@ -23,7 +23,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -32,6 +31,7 @@ from typing import Any
 
 import torch
 
+from machine_info import cpu_name, load_average
 from smoothseg.datasets import PrepareConfig, prepare_dataset
 from smoothseg.datasets.splits import Split
 from smoothseg.phantom import generate_cohort
@@ -44,14 +44,8 @@ BASELINE = "model-only forward+backward+step on pre-loaded batches"
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    cpu = cpu_name()
+    load = load_average()
     return (
         f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
         f"({torch.get_num_threads()} threads), float32, no autocast, load {load:.1f} at start"
