@@ -81,3 +81,15 @@ def test_sliding_window_handles_volumes_smaller_than_the_roi() -> None:
     x = torch.rand(1, 1, 20, 18, 10)
     logits = sliding_window_logits(net, x, SlidingWindowConfig(roi_size=(32, 32, 16)))
     assert logits.shape == (1, 2, 20, 18, 10) and logits.dtype == torch.float32
+
+
+def test_bundle_folder_gets_normal_permissions(tmp_path: Path) -> None:
+    import os
+
+    config = load_train_config("liver", preset="cpu-small", model="unet")
+    mask = os.umask(0o022)
+    try:
+        out = save_bundle(tmp_path / "b", build_model(config.model, seed=0), config)
+    finally:
+        os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o755

@@ -26,6 +26,12 @@ def _current_umask() -> int:
     return mask
 
 
+def apply_umask(path: Path) -> None:
+    """Give ``path`` the mode a plain ``open``/``mkdir`` would (mkstemp/mkdtemp make 0600/0700)."""
+    base = 0o777 if path.is_dir() else 0o666
+    os.chmod(path, base & ~_current_umask())
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``.
@@ -53,7 +59,7 @@ def atomic_output(path: str | Path, *, overwrite: bool = False) -> Iterator[Path
     try:
         yield tmp
         if tmp.is_file():
-            os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600 files
+            apply_umask(tmp)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -26,6 +26,7 @@ import torch
 
 from smoothseg import __version__
 from smoothseg.errors import InputError, OutputExistsError
+from smoothseg.io.atomic import apply_umask
 from smoothseg.models.config import ModelConfig, StageName
 from smoothseg.models.network import SegmentationNetwork
 from smoothseg.models.registry import build_model
@@ -137,6 +138,7 @@ def save_bundle(
         torch.save(state, work / MODEL_FILE)
         document = bundle_document(config, training)
         (work / BUNDLE_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        apply_umask(work)
         if target.exists():
             shutil.rmtree(target)
         work.rename(target)
