@@ -9,8 +9,8 @@ SEED=${SEED:-0}
 CASES=${CASES:-12}
 WORK=${WORK:-build/default-model}
 OUT=${OUT:-src/smoothseg/default_model}
-EPOCHS_LIVER=${EPOCHS_LIVER:-25}
-EPOCHS_TUMOR=${EPOCHS_TUMOR:-10}
+EPOCHS_LIVER=${EPOCHS_LIVER:-50}
+EPOCHS_TUMOR=${EPOCHS_TUMOR:-20}
 rm -rf "$WORK"
 mkdir -p "$WORK"
 $PY -m smoothseg phantom --out "$WORK/cohort" --cases "$CASES" --seed "$SEED" --size small
