@@ -15,8 +15,8 @@ ID_COLUMN = "TCIA_ID"
 SHEET = "data table"
 
 
-def clinical_ids(path: str | Path) -> set[str]:
-    """The ``TCIA_ID`` values of a clinical table (xlsx sheet "data table", or CSV).
+def read_clinical_frame(path: str | Path) -> pd.DataFrame:
+    """A clinical table (xlsx sheet "data table", or CSV) with a ``TCIA_ID`` column, as read.
 
     Raises:
         InputError: unreadable, no "data table" sheet, or no ``TCIA_ID`` column.
@@ -40,4 +40,10 @@ def clinical_ids(path: str | Path) -> set[str]:
     if ID_COLUMN not in table.columns:
         columns = ", ".join(map(str, table.columns[:10]))
         raise InputError(p, f"no {ID_COLUMN} column; columns: {columns}")
+    return table
+
+
+def clinical_ids(path: str | Path) -> set[str]:
+    """The ``TCIA_ID`` values of a clinical table (see :func:`read_clinical_frame`)."""
+    table = read_clinical_frame(path)
     return {str(v).strip() for v in table[ID_COLUMN].dropna()}

@@ -25,7 +25,7 @@ from typing import Literal, cast, get_args
 
 import pandas as pd
 
-from smoothseg.datasets.clinical_ids import ID_COLUMN, SHEET
+from smoothseg.datasets.clinical_ids import ID_COLUMN, read_clinical_frame
 from smoothseg.errors import InputError
 
 SizeRule = Literal["mask", "clinical", "clinical-then-mask"]
@@ -112,23 +112,9 @@ def read_clinical_sizes_cm(path: str | Path) -> dict[str, float | None]:
 
     """
     p = Path(path).expanduser()
-    if not p.is_file():
-        raise InputError(p, "no such clinical table")
-    try:
-        if p.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-            sheets = pd.ExcelFile(p).sheet_names
-            if SHEET not in sheets:
-                raise InputError(p, f"no sheet {SHEET!r}; sheets: {', '.join(map(str, sheets))}")
-            table = pd.read_excel(p, sheet_name=SHEET, dtype={ID_COLUMN: str})
-        else:
-            table = pd.read_csv(p, dtype={ID_COLUMN: str})
-    except InputError:
-        raise
-    except Exception as exc:  # pandas/openpyxl raise many types on bad files
-        raise InputError(p, f"cannot read clinical table: {exc}") from exc
-    missing = [c for c in (ID_COLUMN, TR_SIZE_COLUMN) if c not in table.columns]
-    if missing:
-        raise InputError(p, f"no {' / '.join(missing)} column (needed for --size-rule clinical)")
+    table = read_clinical_frame(p)
+    if TR_SIZE_COLUMN not in table.columns:
+        raise InputError(p, f"no {TR_SIZE_COLUMN} column (needed for --size-rule clinical)")
     sizes = pd.to_numeric(table[TR_SIZE_COLUMN], errors="coerce")
     out: dict[str, float | None] = {}
     for raw_id, value in zip(table[ID_COLUMN], sizes, strict=True):
