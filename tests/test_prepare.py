@@ -324,3 +324,12 @@ def test_real_lits_pair_prepares(shared_data: Path, tmp_path: Path) -> None:
     assert row.case_id == "117" and row.shape == (128, 128, 128)
     assert 0.0 < (row.tlvr or 0.0) < 1.0 and row.lesion_count >= 1
     assert "identity affine" in row.warnings
+
+
+def test_phantom_manifest_is_not_taken_for_a_cache_manifest(tmp_path: Path) -> None:
+    from smoothseg.datasets import read_manifest
+
+    path = tmp_path / "manifest.json"
+    path.write_text('[{"case_id": "PHANTOM_001", "image": "cases/PHANTOM_001/image.nii.gz"}]')
+    with pytest.raises(InputError, match="not a prepared-cache manifest"):
+        read_manifest(path)

@@ -154,6 +154,12 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
         text = p.read_text(encoding="utf-8")
         if p.suffix.lower() == ".json":
             doc = json.loads(text)
+            if not isinstance(doc, dict) or "cases" not in doc:
+                raise InputError(
+                    p,
+                    "not a prepared-cache manifest (a phantom cohort's manifest? run "
+                    "`smoothseg prepare --format pairs --root COHORT --out CACHE` first)",
+                )
             return [ManifestRow.from_json(item) for item in doc["cases"]]
         reader = csv.DictReader(io.StringIO(text))
         missing = [
