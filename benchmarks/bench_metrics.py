@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import time
 from collections.abc import Callable
@@ -32,7 +31,7 @@ import numpy as np
 import scipy
 from scipy import ndimage
 
-from machine_info import cpu_name, load_average
+from machine_info import cpu_name, load_average, record
 from smoothseg.evaluation import evaluate_labels, match_lesions
 from smoothseg.evaluation.overlap import OVERLAP_METRICS, confusion_counts
 from smoothseg.evaluation.surface import (
@@ -173,19 +172,15 @@ def main() -> None:
         "liver_dice": ours.classes["liver"].dice,
         "tumor_dice": ours.classes["tumor"].dice,
     }
-    out = HERE / "results" / "metrics.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
     parts = ", ".join(f"{k} {v:.2f}s" for k, v in surfaces.items())
-    results_md = HERE / "RESULTS.md"
-    with results_md.open("a") as fh:
-        fh.write(
-            f"- {when} · bench_metrics · {host} · full per-case metric set (liver + tumor overlap,"
-            f" HD95/ASSD, lesion detection) on a 512x512x100 label pair at 0.7x0.7x2.5 mm "
-            f"(best of {args.repeats}): smoothseg {ours_s:.2f}s vs {BASELINE} {base_s:.2f}s "
-            f"(x{ratio:.1f} faster); liver surface distances alone: {parts}\n"
-        )
-    print(f"wrote {out} and appended to {results_md}")
+    record(
+        "metrics",
+        result,
+        f"- {when} · bench_metrics · {host} · full per-case metric set (liver + tumor overlap,"
+        f" HD95/ASSD, lesion detection) on a 512x512x100 label pair at 0.7x0.7x2.5 mm "
+        f"(best of {args.repeats}): smoothseg {ours_s:.2f}s vs {BASELINE} {base_s:.2f}s "
+        f"(x{ratio:.1f} faster); liver surface distances alone: {parts}",
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import statistics
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from machine_info import cpu_name, load_average
+from machine_info import cpu_name, load_average, record
 from smoothseg.models import ModelConfig, SegmentationNetwork, build_model, model_names
 
 HERE = Path(__file__).resolve().parent
@@ -107,24 +106,17 @@ def main() -> None:
         "repeats": args.repeats,
         "rows": rows,
     }
-    out = HERE / "results" / "models.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-
     summary = ", ".join(
         f"{r['model']} {float(r['seconds_per_iteration']):.2f}s "
         f"(x{float(r['ratio_vs_' + BASELINE]):.2f}, {int(r['params_cpu_small']) / 1e6:.2f}M)"
         for r in rows
     )
-    results_md = HERE / "RESULTS.md"
-    if not results_md.exists():
-        results_md.write_text("# Benchmark results\n\nOne line per run, newest last.\n\n")
-    with results_md.open("a") as fh:
-        fh.write(
-            f"- {when} · bench_models · {host} · cpu-small, 1x1x64^3 forward+backward "
-            f"per iteration (best of {args.repeats}, round-robin), ratio vs {BASELINE}: {summary}\n"
-        )
-    print(f"wrote {out} and appended to {results_md}")
+    record(
+        "models",
+        result,
+        f"- {when} · bench_models · {host} · cpu-small, 1x1x64^3 forward+backward "
+        f"per iteration (best of {args.repeats}, round-robin), ratio vs {BASELINE}: {summary}",
+    )
 
 
 if __name__ == "__main__":

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from machine_info import cpu_name, load_average
+from machine_info import cpu_name, load_average, record
 from smoothseg.io import write_volume
 from smoothseg.phantom import PhantomConfig, cohort_case, cohort_spec
 
@@ -92,8 +91,6 @@ def main() -> None:
         r["ratio_vs_small"] = float(str(r["median_total_s"])) / base
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = {"timestamp": stamp, "machine": where, "baseline": BASELINE, "sizes": results}
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "phantom.json").write_text(json.dumps(report, indent=2) + "\n")
     parts = []
     for r in results:
         parts.append(
@@ -106,12 +103,7 @@ def main() -> None:
         f"- {stamp} · bench_phantom · {where} · median per case (render + NIfTI write), "
         f"ratio vs {BASELINE}: " + "; ".join(parts)
     )
-    results_md = HERE / "RESULTS.md"
-    if not results_md.exists():
-        results_md.write_text("# Benchmark results\n\nOne line per run, newest last.\n\n")
-    with results_md.open("a") as fh:
-        fh.write(line + "\n")
-    print(line)
+    record("phantom", report, line)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine_info import cpu_name
+from machine_info import cpu_name, record
 
 HERE = Path(__file__).resolve().parent
 BASELINE = "reference (native-resolution full-volume sliding window, overlap 0.8, both stages)"
@@ -180,8 +180,6 @@ def main() -> None:
         "speedup": ratio,
         "numpy": np.__version__,
     }
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "predict.json").write_text(json.dumps(result, indent=2) + "\n")
     st = ours["stages"]
     split = ", ".join(f"{k[:-2]} {v:.1f}s" for k, v in st.items())  # type: ignore[union-attr]
     bound = "≥" if ref["lower_bound"] else ""
@@ -193,9 +191,7 @@ def main() -> None:
         f"({split}) vs {BASELINE}: {bound}{float(ref['seconds']):.0f}s{extra} "  # type: ignore[arg-type]
         f"(x{bound}{ratio:.1f})\n"
     )
-    with (HERE / "RESULTS.md").open("a", encoding="utf-8") as handle:
-        handle.write(line)
-    print(line)
+    record("predict", result, line)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import statistics
 import tempfile
@@ -31,7 +30,7 @@ from typing import Any
 
 import torch
 
-from machine_info import cpu_name, load_average
+from machine_info import cpu_name, load_average, record
 from smoothseg.datasets import PrepareConfig, prepare_dataset
 from smoothseg.datasets.splits import Split
 from smoothseg.phantom import generate_cohort
@@ -134,23 +133,17 @@ def main() -> None:
         "ratio_of_medians": ratio,
         "ratio_of_totals": ratio_total,
     }
-    out = HERE / "results" / "training.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    results_md = HERE / "RESULTS.md"
-    if not results_md.exists():
-        results_md.write_text("# Benchmark results\n\nOne line per run, newest last.\n\n")
-    with results_md.open("a") as fh:
-        fh.write(
-            f"- {when} · bench_training · {host} · cpu-small liver stage, {config.model.name}, "
-            f"batch {batch}x1x{'x'.join(map(str, config.preprocess.roi_size))}, "
-            f"{args.cases} phantom cases, num_workers {config.num_workers}, {iterations} "
-            f"iterations, pipeline and model-only alternating: pipeline {med_pipe:.3f} s/iter "
-            f"(of which fetching the batch {med_fetch:.4f}) vs baseline ({BASELINE}) "
-            f"{med_model:.3f} s/iter (medians), ratio {ratio:.3f} (totals {ratio_total:.3f}; "
-            "aim <= 1.15)\n"
-        )
-    print(f"wrote {out} and appended to {results_md}")
+    record(
+        "training",
+        result,
+        f"- {when} · bench_training · {host} · cpu-small liver stage, {config.model.name}, "
+        f"batch {batch}x1x{'x'.join(map(str, config.preprocess.roi_size))}, "
+        f"{args.cases} phantom cases, num_workers {config.num_workers}, {iterations} "
+        f"iterations, pipeline and model-only alternating: pipeline {med_pipe:.3f} s/iter "
+        f"(of which fetching the batch {med_fetch:.4f}) vs baseline ({BASELINE}) "
+        f"{med_model:.3f} s/iter (medians), ratio {ratio:.3f} (totals {ratio_total:.3f}; "
+        "aim <= 1.15)",
+    )
 
 
 if __name__ == "__main__":
