@@ -223,13 +223,16 @@ def _to_dict(config: LiverStageConfig | TumorStageConfig) -> dict[str, Any]:
     return out
 
 
-def check_keys(data: Mapping[str, Any], valid: set[str], what: str) -> None:
-    """Raise :class:`PreprocessConfigError` naming any key of ``data`` not in ``valid``."""
+def check_keys(
+    data: Mapping[str, Any],
+    valid: set[str],
+    what: str,
+    error: type[SmoothsegError] = PreprocessConfigError,
+) -> None:
+    """Raise ``error`` naming any key of ``data`` not in ``valid`` (and listing the valid ones)."""
     unknown = sorted(set(data) - valid)
     if unknown:
-        raise PreprocessConfigError(
-            f"unknown {what} config keys {unknown}; valid: {', '.join(sorted(valid))}"
-        )
+        raise error(f"unknown {what} config keys {unknown}; valid: {', '.join(sorted(valid))}")
 
 
 def augment_from_dict(data: Mapping[str, Any], base: AugmentConfig | None = None) -> AugmentConfig:

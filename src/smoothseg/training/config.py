@@ -36,6 +36,7 @@ from smoothseg.preprocess.config import (
     LiverStageConfig,
     StageConfig,
     TumorStageConfig,
+    check_keys,
     stage_config_from_dict,
 )
 from smoothseg.training.losses import LossConfig
@@ -172,11 +173,7 @@ class TrainConfig:
 
 
 def _check_keys(data: Mapping[str, Any], valid: set[str], what: str) -> None:
-    unknown = sorted(set(data) - valid)
-    if unknown:
-        raise TrainConfigError(
-            f"unknown {what} config keys {unknown}; valid: {', '.join(sorted(valid))}"
-        )
+    check_keys(data, valid, what, error=TrainConfigError)
 
 
 def _loss(data: Mapping[str, Any], base: LossConfig | None = None) -> LossConfig:
