@@ -375,3 +375,19 @@ def test_labelmap_seg_is_read(ct: DicomCtSeries, tmp_path: Path) -> None:
     )
     seg.save_as(tmp_path / "labelmap.dcm")
     assert np.array_equal(read_dicom_seg(tmp_path / "labelmap.dcm", ct).label.array, _truth())
+
+
+def test_ct_slices_with_blank_sop_class_take_it_from_the_file_meta(
+    ct: DicomCtSeries, tmp_path: Path
+) -> None:
+    # The real TotalSegmentator example's slices carry an empty SOPClassUID (file meta has it).
+    for info in ct.files:
+        ds = pydicom.dcmread(info.path)
+        ds.SOPClassUID = ""
+        ds.save_as(info.path)
+    blanked = read_dicom_series(ct.files[0].path.parent)
+    path = _write(blanked, tmp_path / "seg.dcm")
+    ds = pydicom.dcmread(path)
+    ref = ds.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0]
+    assert ref.ReferencedSOPClassUID == pydicom.uid.CTImageStorage
+    assert np.array_equal(read_dicom_seg(path, ct).label.array, _truth())

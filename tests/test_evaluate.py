@@ -181,7 +181,10 @@ def test_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     printed = capsys.readouterr().out
     assert "Lesion detection" in printed and "MISSING predictions (1, not scored): c3" in printed
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["per_case.csv", "per_case.json", "summary.csv", "summary.json", "summary.md"]
+        [
+            *("per_case.csv", "per_case.json", "summary.csv", "summary.json", "summary.md"),
+            "smoothseg-evaluate.log.jsonl",
+        ]
     )
     rows = read_rows(out / "per_case.csv")
     assert rows["c3"]["status"] == "missing prediction"

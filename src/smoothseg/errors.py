@@ -27,8 +27,19 @@ class InputError(SmoothsegError):
 
     def __init__(self, path: str | Path, problem: str) -> None:
         self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        self.problem = one_line(problem)
+        super().__init__(one_line(f"{self.path}: {problem}"))
+
+
+def one_line(text: str) -> str:
+    r"""``text`` with newlines and other control characters escaped (``\n``, ``\x08``).
+
+    Messages quote values from files (DICOM headers, table cells); a corrupt file must not break
+    the one-line error into several lines or send control characters to the terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class UnsupportedFormatError(InputError):

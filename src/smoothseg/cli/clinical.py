@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from smoothseg.cli.runlog import logged_command
 from smoothseg.errors import InputError
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def _split_part(
     return name, {*s.train, *s.val}, set(s.test)
 
 
+@logged_command("clinical-fit", out="out")
 def fit(
     table: Path = typer.Option(..., "--table", help=_TABLE_HELP),
     manifest: Path = typer.Option(

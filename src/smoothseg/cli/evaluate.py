@@ -6,7 +6,10 @@ from pathlib import Path
 
 import typer
 
+from smoothseg.cli.runlog import logged_command
 
+
+@logged_command("evaluate", out="out")
 def evaluate(
     pred: Path = typer.Option(
         ...,

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import typer
 
+from smoothseg.cli.runlog import logged_command
 
+
+@logged_command("phantom", out="out")
 def phantom(
     out: Path = typer.Option(..., "--out", help="Cohort folder to create."),
     cases: int = typer.Option(10, "--cases", min=1, help="Number of cases."),

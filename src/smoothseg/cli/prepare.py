@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from smoothseg.cli.runlog import logged_command
 from smoothseg.errors import InputError
 
 
@@ -24,6 +25,7 @@ def parse_label_values(items: list[str]) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+@logged_command("prepare", out="out")
 def prepare(
     format: str = typer.Option(
         ..., "--format", "-f", help="Dataset format: hcc-tace-seg, lits, msd, ircadb, pairs."

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
+from smoothseg.cli.runlog import logged_command
 from smoothseg.errors import InputError
 
 
+def _split_folder(arguments: dict[str, Any]) -> Path:
+    """The folder receiving splits.json (and the run log)."""
+    if arguments["out"] is not None:
+        return Path(arguments["out"]).parent
+    manifest = Path(arguments["manifest"])
+    return manifest if manifest.is_dir() else manifest.parent
+
+
+@logged_command("split", out=_split_folder)
 def split(
     manifest: Path = typer.Option(
         ..., "--manifest", help="manifest.json / manifest.csv, or the cache folder."

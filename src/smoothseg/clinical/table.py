@@ -18,7 +18,7 @@ Rows join to cases through the ``TCIA_ID`` column (:func:`join_ids`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,6 +200,28 @@ def _idcell_text(cell: Any) -> str:
     return "" if is_missing(cell) else cell_text(cell)
 
 
+#: A schema column where more than this share of the filled cells cannot be parsed is refused.
+MAX_UNPARSEABLE_SHARE = 0.5
+
+
+def _check_parseable(
+    path: Path, name: str, kind: str, n_rows: int, missing: int, unknown: Mapping[str, int]
+) -> None:
+    """Refuse a column that is mostly unparseable (shifted columns, a wrong table).
+
+    A few unknown values are read as missing and reported (``TableReport.problems``).
+    """
+    n_unknown = sum(unknown.values())
+    filled = n_rows - (missing - n_unknown)
+    if n_unknown >= 3 and n_unknown > MAX_UNPARSEABLE_SHARE * filled:
+        examples = ", ".join(repr(v) for v, _ in sorted(unknown.items())[:3])
+        raise InputError(
+            path,
+            f"column {name!r}: {n_unknown} of {filled} values cannot be read as {kind} "
+            f"(e.g. {examples}); is the column shifted, or is this another table?",
+        )
+
+
 def read_clinical_table(path: str | Path, *, sheet: str = DATA_SHEET) -> ClinicalTable:
     """Read and type a clinical table.
 
@@ -244,6 +266,8 @@ def read_clinical_table(path: str | Path, *, sheet: str = DATA_SHEET) -> Clinica
             ctype = infer_type(name, rows)
             unknown_columns.append(name)
         parsed = (parse_numeric if ctype.kind == "numeric" else parse_coded)(rows, ctype)
+        if ctype.known:
+            _check_parseable(p, name, ctype.kind, len(rows), parsed.missing, parsed.unknown)
         types[name], values[name] = ctype, parsed.values
         reports.append(
             ColumnReport(

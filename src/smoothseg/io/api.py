@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from smoothseg.errors import InputError, SmoothsegError, UnsupportedFormatError
-from smoothseg.io.atomic import atomic_output
+from smoothseg.errors import GeometryError, InputError, SmoothsegError, UnsupportedFormatError
+from smoothseg.io.atomic import atomic_output, write_problem
 from smoothseg.io.registry import READERS, WRITERS, ReaderSpec, ReadOptions
 from smoothseg.io.volume import Volume, VolumeKind
 
@@ -100,17 +100,26 @@ def read_volume(
     spec = reader_for(p, format)
     try:
         volume = spec.read(p, ReadOptions(series=series))
+    except GeometryError as exc:  # e.g. a singular affine from a corrupt header: name the file
+        raise InputError(p, f"invalid geometry in {spec.description} header: {exc}") from exc
     except SmoothsegError:
         raise
-    except MemoryError:
-        raise
+    except MemoryError as exc:
+        raise InputError(p, f"not enough memory to read it as {spec.description}") from exc
+    except RecursionError as exc:
+        raise InputError(p, f"cannot read as {spec.description}: nesting too deep") from exc
     except Exception as exc:  # third-party readers raise anything on corrupt input
         raise InputError(p, f"cannot read as {spec.description}: {_reason(exc)}") from exc
     if kind is None:
         kind = "label" if looks_like_labels(volume.array) else "image"
     if kind == "label":
         volume = replace(volume, array=_as_label_array(volume.array, p), kind="label")
-    return volume.to_canonical() if canonical else volume
+    if not canonical:
+        return volume
+    try:
+        return volume.to_canonical()
+    except (ValueError, GeometryError) as exc:  # nibabel cannot orient a degenerate affine
+        raise InputError(p, f"cannot orient the voxel axes (degenerate affine): {exc}") from exc
 
 
 def _reason(exc: BaseException) -> str:
@@ -159,5 +168,7 @@ def write_volume(
         try:
             spec.write(out, tmp)
         except OSError as exc:
-            raise InputError(target, f"cannot write: {exc.strerror or exc}") from exc
+            raise InputError(target, write_problem(exc)) from exc
+        except RuntimeError as exc:  # SimpleITK reports failed writes (disk full...) this way
+            raise InputError(target, f"cannot write as {spec.description}: {_reason(exc)}") from exc
     return target

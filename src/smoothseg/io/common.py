@@ -10,6 +10,12 @@ import numpy.typing as npt
 
 from smoothseg.errors import InputError
 
+#: No CT volume is larger than this; a header claiming more is corrupt (64 GiB).
+MAX_VOLUME_BYTES = 64 * 2**30
+#: Deflate/zlib cannot compress better than about 1032:1; a header claiming more data than
+#: this many times the compressed file size is corrupt.
+MAX_COMPRESSION_RATIO = 1100
+
 #: Multiply an LPS affine by this (on the left) to get RAS, and vice versa.
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
@@ -53,3 +59,47 @@ def itk_from_affine(
         tuple(float(v) for v in spacing),
         tuple(float(v) for v in lps[:3, 3]),
     )
+
+
+def check_claimed_size(
+    path: Path,
+    shape: tuple[int, ...],
+    itemsize: int,
+    *,
+    available: int,
+    compressed: bool,
+    what: str = "",
+) -> None:
+    """Refuse a header whose shape cannot be backed by the file (corrupt or truncated).
+
+    Reading such a header would allocate the claimed size first: gigabytes for a few bytes.
+
+    Args:
+        path: The file (for the message).
+        shape: The shape its header claims.
+        itemsize: Bytes per voxel.
+        available: Bytes of data the file holds (after the header, when known).
+        compressed: Whether the data are gzip/zlib compressed.
+        what: Format name for the message (``cannot read as <what>: ...``).
+
+    Raises:
+        InputError: Negative dimensions, more than :data:`MAX_VOLUME_BYTES`, or more data than
+            the file can hold.
+
+    """
+    lead = f"cannot read as {what}: " if what else ""
+    if any(int(n) < 0 for n in shape):
+        raise InputError(path, f"{lead}header has a negative dimension {shape}: corrupt header")
+    claimed = int(np.prod([int(n) for n in shape], dtype=np.float64)) * max(1, itemsize)
+    dims = "x".join(str(int(n)) for n in shape)
+    if claimed > MAX_VOLUME_BYTES:
+        raise InputError(
+            path, f"{lead}header claims a {dims} volume ({claimed / 2**30:.0f} GiB): corrupt header"
+        )
+    limit = available * MAX_COMPRESSION_RATIO if compressed else available
+    if claimed > max(limit, 0):
+        raise InputError(
+            path,
+            f"{lead}header claims a {dims} volume ({claimed} bytes) but the file holds only "
+            f"{available} bytes: truncated file or corrupt header",
+        )

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pydicom
-from pydicom.errors import InvalidDicomError
 
 from smoothseg.errors import InputError
 from smoothseg.io.common import LPS_TO_RAS
@@ -90,10 +89,15 @@ def _floats(value: object, n: int) -> tuple[float, ...] | None:
 
 
 def _read_header(path: Path) -> DicomFile | None:
+    """The fields of one file, or ``None`` when it is not a (readable) DICOM file."""
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
-    except (InvalidDicomError, OSError, EOFError, ValueError, TypeError, KeyError):
+        return _parse_header(path)
+    except Exception:  # InvalidDicomError, OSError, and many more on corrupt files: skipped
         return None
+
+
+def _parse_header(path: Path) -> DicomFile | None:
+    ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
     meta = getattr(ds, "file_meta", None)
     sop_class = str(ds.get("SOPClassUID", "") or "") or str(
         getattr(meta, "MediaStorageSOPClassUID", "") or ""
@@ -278,22 +282,35 @@ def _slice_geometry(
     return files, lps
 
 
+def _slice_pixels(f: DicomFile) -> tuple[npt.NDArray[Any], float, float]:
+    """One slice's stored values, rescale slope and intercept (clear errors on corrupt data)."""
+    try:
+        ds = pydicom.dcmread(f.path)
+        raw = ds.pixel_array
+    except Exception as exc:  # pydicom raises many types for missing codecs/corrupt data
+        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise InputError(f.path, f"cannot decode pixel data: {reason}") from exc
+    try:
+        slope = float(ds.get("RescaleSlope", 1) or 1)
+        intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f.path, f"unreadable RescaleSlope/RescaleIntercept: {exc}") from exc
+    if not (np.isfinite(slope) and np.isfinite(intercept)):
+        raise InputError(f.path, f"rescale slope {slope} / intercept {intercept} not finite")
+    if raw.shape != (f.rows, f.columns):
+        raise InputError(
+            f.path, f"pixel data of shape {raw.shape}, header says {f.rows}x{f.columns}"
+        )
+    return raw, slope, intercept
+
+
 def _load_pixels(files: list[DicomFile]) -> npt.NDArray[Any]:
+    first = _slice_pixels(files[0])  # decoded before allocating: a corrupt header fails here
     out = np.empty((files[0].columns, files[0].rows, len(files)), dtype=np.float32)
     integral = True
     for k, f in enumerate(files):
-        ds = pydicom.dcmread(f.path)
-        try:
-            raw = ds.pixel_array
-        except Exception as exc:  # pydicom raises many types for missing codecs/corrupt data
-            raise InputError(f.path, f"cannot decode pixel data: {exc}") from exc
-        slope = float(ds.get("RescaleSlope", 1) or 1)
-        intercept = float(ds.get("RescaleIntercept", 0) or 0)
+        raw, slope, intercept = first if k == 0 else _slice_pixels(f)
         integral &= slope == int(slope) and intercept == int(intercept)
-        if raw.shape != (f.rows, f.columns):
-            raise InputError(
-                f.path, f"pixel data of shape {raw.shape}, header says {f.rows}x{f.columns}"
-            )
         out[:, :, k] = (raw.astype(np.float64) * slope + intercept).T  # (columns, rows)
     lo, hi = float(out.min()), float(out.max())
     if integral and lo >= -32768 and hi <= 32767:

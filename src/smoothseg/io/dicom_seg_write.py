@@ -158,10 +158,21 @@ _TYPE2 = (
 
 
 def _with_type2(ds: pydicom.Dataset) -> pydicom.Dataset:
-    """Add empty type-2 patient/study attributes the SEG copies, when the CT lacks them."""
+    """Complete what the SEG copies from a CT slice, when the slice lacks it.
+
+    Adds empty type-2 patient/study attributes, and takes an empty or missing SOP Class/Instance
+    UID from the file meta (some exporters leave the dataset's own copy blank).
+    """
     for keyword in _TYPE2:
         if keyword not in ds:
             setattr(ds, keyword, "")
+    meta = getattr(ds, "file_meta", None)
+    for own, in_meta in (
+        ("SOPClassUID", "MediaStorageSOPClassUID"),
+        ("SOPInstanceUID", "MediaStorageSOPInstanceUID"),
+    ):
+        if not str(getattr(ds, own, "") or "") and meta is not None and in_meta in meta:
+            setattr(ds, own, getattr(meta, in_meta))
     return ds
 
 

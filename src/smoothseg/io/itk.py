@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
 
 from smoothseg.errors import InputError
-from smoothseg.io.common import affine_from_itk, itk_from_affine, require_3d
+from smoothseg.io.common import (
+    MAX_VOLUME_BYTES,
+    affine_from_itk,
+    check_claimed_size,
+    itk_from_affine,
+    require_3d,
+)
 from smoothseg.io.registry import READERS, WRITERS, ReaderSpec, ReadOptions, WriterSpec
 from smoothseg.io.volume import SourceInfo, Volume
 
@@ -16,8 +23,52 @@ NRRD_SUFFIXES = (".nrrd", ".nhdr")
 MHA_SUFFIXES = (".mha", ".mhd")
 
 
+def itk_reason(exc: BaseException) -> str:
+    """The informative part of a SimpleITK exception (its first line is only a source path)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    useful = [
+        re.sub(r"^(itk::ERROR|ITK ERROR): \w+\(0x[0-9a-f]+\): ", "", ln)
+        for ln in lines
+        if not ln.startswith(("Exception thrown in SimpleITK", "Reason:"))
+    ]
+    text = "; ".join(useful[-2:]) if useful else (lines[0] if lines else type(exc).__name__)
+    return text[:300]
+
+
+def _check_header(path: Path, name: str) -> None:
+    """Read the header alone and refuse sizes the file cannot hold (before any allocation)."""
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError as exc:
+        raise InputError(path, f"cannot read as {name}: {itk_reason(exc)}") from exc
+    shape = tuple(int(n) for n in reader.GetSize())
+    itemsize = sitk.GetPixelIDValueAsString(reader.GetPixelID())
+    nbytes = _ITEMSIZE.get(itemsize, 8) * max(1, reader.GetNumberOfComponents())
+    if path.suffix.lower() in (".nhdr", ".mhd"):  # detached data: bound by the total only
+        total = MAX_VOLUME_BYTES
+        check_claimed_size(path, shape, nbytes, available=total, compressed=False, what=name)
+        return
+    size = path.stat().st_size
+    check_claimed_size(path, shape, nbytes, available=size, compressed=True, what=name)
+
+
+_ITEMSIZE = {
+    "8-bit unsigned integer": 1, "8-bit signed integer": 1, "16-bit unsigned integer": 2,
+    "16-bit signed integer": 2, "32-bit unsigned integer": 4, "32-bit signed integer": 4,
+    "64-bit unsigned integer": 8, "64-bit signed integer": 8, "32-bit float": 4,
+    "64-bit float": 8,
+}  # fmt: skip
+
+
 def _read_itk(path: Path, fmt: str) -> Volume:
-    image = sitk.ReadImage(str(path))
+    name = "NRRD" if fmt == "nrrd" else "MetaImage"
+    _check_header(path, name)
+    try:
+        image = sitk.ReadImage(str(path))
+    except RuntimeError as exc:
+        raise InputError(path, f"cannot read as {name}: {itk_reason(exc)}") from exc
     if image.GetNumberOfComponentsPerPixel() != 1:
         raise InputError(
             path,

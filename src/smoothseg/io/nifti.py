@@ -8,7 +8,7 @@ import nibabel as nib
 import numpy as np
 
 from smoothseg.errors import InputError
-from smoothseg.io.common import require_3d
+from smoothseg.io.common import check_claimed_size, require_3d
 from smoothseg.io.registry import READERS, WRITERS, ReaderSpec, ReadOptions, WriterSpec
 from smoothseg.io.volume import SourceInfo, Volume
 
@@ -21,8 +21,19 @@ def read_nifti(path: Path, options: ReadOptions) -> Volume:
     img = nib.load(str(path))
     if not isinstance(img, nib.Nifti1Image | nib.Nifti2Image):
         raise InputError(path, f"not a NIfTI image (nibabel read it as {type(img).__name__})")
-    array = require_3d(np.asanyarray(img.dataobj), path)
     header = img.header
+    compressed = path.name.lower().endswith(".gz")
+    single = int(getattr(header, "single_vox_offset", 0))  # vox_offset 0 means "right after"
+    offset = max(int(header.get_data_offset()), single)
+    check_claimed_size(
+        path,
+        tuple(int(n) for n in header.get_data_shape()),
+        np.dtype(header.get_data_dtype()).itemsize,
+        available=path.stat().st_size - (0 if compressed else offset),
+        compressed=compressed,
+        what="NIfTI",
+    )
+    array = require_3d(np.asanyarray(img.dataobj), path)
     warnings: list[str] = []
     if int(header["sform_code"]) == 0 and int(header["qform_code"]) == 0:
         warnings.append("no sform/qform in header: orientation unknown, voxel sizes from pixdim")
