@@ -9,7 +9,10 @@ iteration, alternating so that load on the shared machine hits both alike:
 * **model-only** (the baseline): the same optimisation step on a batch loaded beforehand.
 
 The ratio of the medians pipeline / model-only says how much the data pipeline costs on top of
-the model (1.0 = free); the aim is <= 1.15. The fetch time alone is reported too.
+the model (1.0 = free); the aim is <= 1.15. The fetch time alone is reported too, and the
+training speed in iterations/s (one iteration = one batch of ``batch_size x
+samples_per_volume`` patches). GPU training speed at the paper configuration:
+``benchmarks/gpu_check.py``.
 
 Writes ``benchmarks/results/training.json`` and appends one line to ``benchmarks/RESULTS.md``.
 
@@ -132,6 +135,8 @@ def main() -> None:
         "fetch_seconds_per_iteration": fetch,
         "ratio_of_medians": ratio,
         "ratio_of_totals": ratio_total,
+        "iterations_per_second": 1.0 / med_pipe,
+        "model_only_iterations_per_second": 1.0 / med_model,
     }
     record(
         "training",
@@ -140,6 +145,7 @@ def main() -> None:
         f"batch {batch}x1x{'x'.join(map(str, config.preprocess.roi_size))}, "
         f"{args.cases} phantom cases, num_workers {config.num_workers}, {iterations} "
         f"iterations, pipeline and model-only alternating: pipeline {med_pipe:.3f} s/iter "
+        f"({1.0 / med_pipe:.3f} it/s) "
         f"(of which fetching the batch {med_fetch:.4f}) vs baseline ({BASELINE}) "
         f"{med_model:.3f} s/iter (medians), ratio {ratio:.3f} (totals {ratio_total:.3f}; "
         "aim <= 1.15)",

@@ -3,6 +3,9 @@
 Each script measures its subject next to a named baseline in the same run, writes
 ``benchmarks/results/<name>.json`` and appends one line to ``benchmarks/RESULTS.md``.
 Pass script names (e.g. ``phantom metrics``) to run only those.
+
+``gpu_check.py`` and ``gpu_check_e2e.py`` are not ``bench_*`` scripts: they are run by hand on a
+GPU machine (they write into ``$OUT``; their lines in ``RESULTS.md`` name the device).
 """
 
 from __future__ import annotations

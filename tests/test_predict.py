@@ -134,7 +134,10 @@ def test_no_liver_is_an_explicit_result(tmp_path: Path) -> None:
     stats = json.loads((out / "statistics.json").read_text(encoding="utf-8"))
     assert stats["status"] == "no-liver" and stats["liver_ml"] == 0 and stats["tlvr"] is None
     assert "tumor_s" not in stats["timings_s"]
-    assert sorted(p.name for p in out.iterdir()) == ["statistics.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "smoothseg-predict.log.jsonl",
+        "statistics.json",
+    ]
 
 
 def test_batch_mode_resumes(case: Path, tmp_path: Path) -> None:

@@ -7,7 +7,10 @@ from typing import Any
 
 import typer
 
+from smoothseg.cli.runlog import logged_command
 
+
+@logged_command("predict", out="out")
 def predict(
     input: Path = typer.Option(
         ...,
@@ -42,14 +45,34 @@ def predict(
         25.0, "--min-lesion-mm3", help="Remove tumor components smaller than this (mm³)."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="Batch mode: worker processes, one model each (default: one per GPU with "
+        "--device cuda, else 1). Finished cases are skipped, so a rerun resumes.",
+    ),
+    amp: bool | None = typer.Option(
+        None, "--amp/--no-amp", help="float16 model windows (default: on with CUDA, off on CPU)."
+    ),
+    sw_batch_size: str = typer.Option(
+        "auto",
+        "--sw-batch-size",
+        help="Windows per model pass: N, or auto (tuned to free GPU memory on CUDA; 2 on CPU).",
+    ),
 ) -> None:
     """Segment liver and tumors; write label maps, statistics.json and preview.png."""
     from rich.console import Console
 
+    from smoothseg.errors import InputError
     from smoothseg.inference import PredictConfig, Predictor
     from smoothseg.postprocess.batch import find_inputs, predict_batch
     from smoothseg.postprocess.run import predict_scan
+    from smoothseg.postprocess.workers import predict_batch_parallel, worker_devices
 
+    cuda = device.startswith("cuda")
+    if sw_batch_size != "auto" and not sw_batch_size.isdigit():
+        raise InputError(sw_batch_size, "--sw-batch-size takes a number or auto")
     config = PredictConfig(
         overlap=overlap,
         tta=tta,
@@ -60,6 +83,9 @@ def predict(
         masks=masks,
         nrrd=nrrd,
         dicom_seg=dicom_seg,
+        amp=cuda if amp is None else amp,
+        sw_batch_size=2 if sw_batch_size == "auto" else int(sw_batch_size),
+        auto_sw_batch=sw_batch_size == "auto" and cuda,
     )
     console = Console()
     err = Console(stderr=True)
@@ -86,7 +112,7 @@ def predict(
             nonlocal failed
             progress.advance(task)
             if outcome.state == "done":
-                _summary(progress.console, err, outcome.case_id, outcome.result.statistics)
+                _summary(progress.console, err, outcome.case_id, outcome.statistics)
             elif outcome.state == "skipped":
                 progress.console.print(
                     f"{outcome.case_id}: finished earlier, skipped", markup=False
@@ -95,7 +121,12 @@ def predict(
                 failed += 1
                 err.print(f"{outcome.case_id}: failed: {outcome.error}", markup=False)
 
-        predict_batch(predictor, inputs, out, overwrite=overwrite, on_case=report)
+        if len(worker_devices(device, workers)) > 1:
+            predict_batch_parallel(
+                model, config, inputs, out, workers=workers, overwrite=overwrite, on_case=report
+            )
+        else:
+            predict_batch(predictor, inputs, out, overwrite=overwrite, on_case=report)
     if failed:
         raise typer.Exit(1)
 

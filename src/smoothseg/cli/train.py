@@ -7,11 +7,13 @@ from pathlib import Path
 
 import typer
 
+from smoothseg.cli.runlog import logged_command
 from smoothseg.errors import InputError
 
 STAGES = ("liver", "tumor", "multiclass")
 
 
+@logged_command("train", out="out")
 def train(
     stage: str = typer.Argument(..., help="liver (global view), tumor (local view), multiclass."),
     data: Path = typer.Option(..., "--data", help="Prepared cache folder (smoothseg prepare)."),
@@ -38,8 +40,26 @@ def train(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a run in --out."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    nproc: int = typer.Option(
+        1,
+        "--nproc",
+        min=1,
+        help="Train with N processes (DDP via torchrun: one per GPU, gloo on CPU).",
+    ),
+    checksum_log: Path | None = typer.Option(
+        None, "--checksum-log", hidden=True, help="Debug: per-step weight checksums per rank."
+    ),
 ) -> None:
     """Train one stage; writes metrics.csv, curves.png, checkpoints and bundle/ in --out."""
+    import os
+    import sys
+
+    if nproc > 1 and "LOCAL_RANK" not in os.environ:  # relaunch under torchrun, N workers
+        from smoothseg.cli import STATE
+        from smoothseg.cli.torchrun import launch, without_option
+
+        argv = STATE.argv or tuple(sys.argv[1:])
+        raise typer.Exit(launch(nproc, without_option(argv, "--nproc")))
     from rich.console import Console
     from rich.table import Table
 
@@ -74,6 +94,9 @@ def train(
         resolved = load_train_config(
             stage, preset=preset or "paper", config_file=config, model=model, overrides=overrides
         )
+    from smoothseg.inference.config import check_device_available
+
+    check_device_available(resolved.device)  # --device cuda without a GPU: fail before any work
     chosen = select_split(split, replication=replication, fold=fold)
     labels = read_soft_labels(soft_labels) if soft_labels is not None else None
     result = run_training(
@@ -86,7 +109,10 @@ def train(
         resume=resume,
         overwrite=overwrite,
         progress=progress and not as_json,
+        checksum_dir=checksum_log,
     )
+    if int(os.environ.get("RANK", "0")) > 0:  # distributed: rank 0 reports
+        return
     summary = {
         "stage": stage,
         "run": str(result.run_dir),

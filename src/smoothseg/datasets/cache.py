@@ -11,13 +11,19 @@ Layout of ``CACHE/cases/<case_id>/``:
 
 ``numpy.load(path, mmap_mode="r")`` opens the arrays without reading them;
 :func:`load_cached_case` returns both as :class:`~smoothseg.io.Volume` objects.
+
+The same layout (``.npy`` arrays + a JSON record written last, the folder built beside its
+target and renamed into place) holds derived arrays too: :func:`write_array_folder` /
+:func:`read_array_folder` (the training's preprocessed cache, ``smoothseg.training.preprocessed``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +36,7 @@ from smoothseg.errors import InputError
 from smoothseg.io.volume import Grid, SourceInfo, Volume
 
 CASE_RECORD = "case.json"
+ARRAYS_RECORD = "arrays.json"
 CACHE_VERSION = 1
 
 
@@ -74,6 +81,56 @@ def write_cached_case(cache: Path, case: LoadedCase, row: ManifestRow) -> Path:
         shutil.rmtree(target)
     tmp.rename(target)
     return target
+
+
+def write_array_folder(
+    folder: Path, arrays: Mapping[str, np.ndarray[Any, Any]], record: Mapping[str, Any]
+) -> Path:
+    """Write ``<name>.npy`` per array and ``arrays.json`` (``record`` + the names) last.
+
+    Built in a temporary folder beside ``folder`` (unique per process) and renamed into place;
+    when another process published ``folder`` first, its copy is kept and ours dropped.
+    """
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        for name, array in arrays.items():
+            np.save(tmp / f"{name}.npy", np.ascontiguousarray(array))
+        document = {"version": CACHE_VERSION, "arrays": sorted(arrays), **record}
+        (tmp / ARRAYS_RECORD).write_text(json.dumps(document) + "\n", encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # stale copy (the caller checked it)
+        try:
+            tmp.rename(folder)
+        except OSError:  # published meanwhile by another process
+            if not (folder / ARRAYS_RECORD).is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def read_array_folder(
+    folder: Path, *, mmap: bool = True
+) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]] | None:
+    """The arrays (memory-mapped read-only by default) and record of a finished folder.
+
+    Returns ``None`` when the folder is absent or incomplete (no ``arrays.json``).
+    """
+    path = folder / ARRAYS_RECORD
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("version") != CACHE_VERSION:
+        return None
+    mode: Literal["r"] | None = "r" if mmap else None
+    try:
+        arrays = {n: np.load(folder / f"{n}.npy", mmap_mode=mode) for n in record["arrays"]}
+    except (OSError, ValueError, KeyError):
+        return None
+    return arrays, record
 
 
 def read_case_record(cache: Path, case_id: str) -> dict[str, Any] | None:

@@ -35,6 +35,10 @@ class PredictConfig:
         fast_factor: Spacing multiplier of ``fast``.
         device: ``cpu`` or ``cuda`` (or ``cuda:N``).
         sw_batch_size: Windows run through a model at once.
+        auto_sw_batch: On CUDA, choose the windows per pass from the free GPU memory instead
+            (measured once per model; ignored on CPU).
+        amp: float16 autocast of the model windows (CUDA only; ignored on CPU, where it is
+            slow).
         masks: Also write separate liver and tumor masks.
         nrrd: Also write the label map as NRRD.
         dicom_seg: Write a DICOM SEG (``None``: when the input is DICOM).
@@ -56,6 +60,8 @@ class PredictConfig:
     fast_factor: float = 2.0
     device: str = "cpu"
     sw_batch_size: int = 2
+    auto_sw_batch: bool = False
+    amp: bool = False
     masks: bool = False
     nrrd: bool = False
     dicom_seg: bool | None = None
@@ -83,3 +89,27 @@ class PredictConfig:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return asdict(self)
+
+
+def check_device_available(device: str) -> None:
+    """Raise a clear error when ``device`` (``cpu``, ``cuda``, ``cuda:N``) cannot be used here.
+
+    Raises:
+        PredictConfigError: CUDA asked for on a machine without a usable GPU, or a GPU index
+            beyond the ones present.
+
+    """
+    if not device.startswith("cuda"):
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise PredictConfigError(
+            f"--device {device}: CUDA is not available on this machine (no GPU or no CUDA "
+            "build of torch); use --device cpu"
+        )
+    _, _, index = device.partition(":")
+    if index and (not index.isdigit() or int(index) >= torch.cuda.device_count()):
+        raise PredictConfigError(
+            f"--device {device}: this machine has {torch.cuda.device_count()} GPU(s) (cuda:0 ...)"
+        )

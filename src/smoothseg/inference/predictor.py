@@ -23,8 +23,9 @@ import numpy as np
 import numpy.typing as npt
 
 from smoothseg.errors import InputError
-from smoothseg.inference.config import PredictConfig
+from smoothseg.inference.config import PredictConfig, check_device_available
 from smoothseg.inference.stages import liver_stage, tumor_stage
+from smoothseg.io.modality import check_ct_intensities
 from smoothseg.io.volume import Volume
 from smoothseg.training.bundle import BUNDLE_FILE, MODEL_FILE, Bundle, load_bundle
 
@@ -107,6 +108,11 @@ class Predictor:
         self.config = config or PredictConfig()
         self.model_dir = model_dir
         self.provenance = _provenance(model_dir)
+        self._sw_batch: dict[str, int] = {}
+        if self.config.device.startswith("cuda"):
+            import torch
+
+            torch.backends.cudnn.benchmark = True  # fixed window shapes: autotune once
 
     @classmethod
     def from_bundle(
@@ -117,6 +123,7 @@ class Predictor:
     ) -> Predictor:
         """Load a liver (or multi-class) bundle and optionally a tumor bundle."""
         cfg = config or PredictConfig()
+        check_device_available(cfg.device)
         liver = load_bundle(liver_dir, device=cfg.device)
         tumor = None if tumor_dir is None else load_bundle(tumor_dir, device=cfg.device)
         return cls(liver, tumor, cfg)
@@ -133,6 +140,7 @@ class Predictor:
         """
         folder = Path(model_dir) if model_dir is not None else default_model_dir()
         cfg = config or PredictConfig()
+        check_device_available(cfg.device)
         if (folder / "liver" / BUNDLE_FILE).is_file():
             tumor_dir = folder / "tumor"
             tumor = load_bundle(tumor_dir, device=cfg.device) if tumor_dir.is_dir() else None
@@ -177,8 +185,35 @@ class Predictor:
         info.update(self.provenance)
         return info
 
+    def sw_batch_size(self, bundle: Bundle) -> int:
+        """Windows per pass for ``bundle``: the config's, or tuned to GPU memory (once)."""
+        cfg = self.config
+        if not (cfg.auto_sw_batch and cfg.device.startswith("cuda")):
+            return cfg.sw_batch_size
+        key = str(bundle.path)
+        if key not in self._sw_batch:
+            import torch
+
+            from smoothseg.training.fastpath import auto_sw_batch_size
+
+            self._sw_batch[key] = auto_sw_batch_size(
+                bundle.model,
+                bundle.sliding_window.roi_size,
+                cfg.device,
+                in_channels=bundle.model_config.in_channels,
+                dtype=torch.float16 if cfg.amp else None,
+                fallback=cfg.sw_batch_size,
+            )
+        return self._sw_batch[key]
+
     def predict(self, volume: Volume) -> Prediction:
-        """Run the model stages on one CT (HU, any orientation; canonicalised here)."""
+        """Run the model stages on one CT (HU, any orientation; canonicalised here).
+
+        Raises:
+            InputError: The image is evidently not a CT in HU (see :mod:`smoothseg.io.modality`).
+
+        """
+        check_ct_intensities(volume)
         cfg = self.config
         timings: dict[str, float] = {}
         warnings: list[str] = []
@@ -191,8 +226,9 @@ class Predictor:
             overlap=cfg.overlap,
             tta=cfg.tta,
             spacing_factor=factor,
-            sw_batch_size=cfg.sw_batch_size,
+            sw_batch_size=self.sw_batch_size(self.liver),
             device=cfg.device,
+            amp=cfg.amp,
         )
         timings["liver_s"] = time.perf_counter() - start
         details: dict[str, Any] = {
@@ -218,8 +254,9 @@ class Predictor:
                 overlap=cfg.overlap,
                 tta=cfg.tta,
                 margin_mm=cfg.liver_margin_mm,
-                sw_batch_size=cfg.sw_batch_size,
+                sw_batch_size=self.sw_batch_size(self.tumor),
                 device=cfg.device,
+                amp=cfg.amp,
             )
         else:
             tumor = np.zeros(image.shape, dtype=bool)

@@ -53,8 +53,12 @@ def probabilities(
     flips: Sequence[tuple[int, ...]] = ((),),
     sw_batch_size: int = 2,
     device: str = "cpu",
+    amp: bool = False,
 ) -> F32:
-    """Softmax probabilities ``[C, i, j, k]`` of a preprocessed image, averaged over flips."""
+    """Softmax probabilities ``[C, i, j, k]`` of a preprocessed image, averaged over flips.
+
+    ``amp``: float16 autocast of the windows (CUDA only).
+    """
     window: SlidingWindowConfig = replace(
         bundle.sliding_window, overlap=overlap, sw_batch_size=sw_batch_size, mode="gaussian"
     )
@@ -63,7 +67,7 @@ def probabilities(
     for axes in flips:
         dims = [a + 2 for a in axes]
         source = torch.flip(tensor, dims) if dims else tensor
-        logits = sliding_window_logits(bundle.model, source, window, device=device)
+        logits = sliding_window_logits(bundle.model, source, window, device=device, amp=amp)
         probs = torch.softmax(logits, dim=1)
         if dims:
             probs = torch.flip(probs, dims)
@@ -82,6 +86,7 @@ def liver_stage(
     spacing_factor: float = 1.0,
     sw_batch_size: int = 2,
     device: str = "cpu",
+    amp: bool = False,
 ) -> tuple[Mask, F32 | None]:
     """Liver mask of a canonical CT (cleaned), and for multi-class bundles the tumor probability.
 
@@ -93,6 +98,7 @@ def liver_stage(
         spacing_factor: Multiply the bundle's spacing by this (``fast`` mode).
         sw_batch_size: Windows per model call.
         device: Where the model runs.
+        amp: float16 autocast of the windows (CUDA only).
 
     Returns:
         ``(liver mask, tumor probability or None)`` on the CT's grid; the liver includes tumor.
@@ -116,6 +122,7 @@ def liver_stage(
         flips=tta_flips(bundle, tta),
         sw_batch_size=sw_batch_size,
         device=device,
+        amp=amp,
     )
     parent = view.resample.parent.shape
     foreground = resample_array(1.0 - probs[0], parent, label=False)
@@ -136,6 +143,7 @@ def tumor_stage(
     margin_mm: float | None = None,
     sw_batch_size: int = 2,
     device: str = "cpu",
+    amp: bool = False,
 ) -> Mask:
     """Tumor mask of a canonical CT inside ``liver`` (empty when the liver is empty)."""
     config = bundle.preprocessing
@@ -152,6 +160,7 @@ def tumor_stage(
         flips=tta_flips(bundle, tta),
         sw_batch_size=sw_batch_size,
         device=device,
+        amp=amp,
     )
     index = next((k for k, v in bundle.label_map.items() if v == "tumor"), max(bundle.label_map))
     tumor_box = np.where(view.mask, probs[index], 0.0).astype(np.float32)

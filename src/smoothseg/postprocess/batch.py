@@ -8,9 +8,14 @@ Inputs (:func:`find_inputs`):
   ``*.mhd``) directly, or a phantom cohort (``cases/<id>/image.nii.gz``);
 * anything else (a file, a DICOM series or TCIA study folder) is one scan.
 
-Each case writes into ``OUT/<case id>/``. A case whose ``statistics.json`` exists is finished
-and skipped unless ``overwrite``; a case folder without it is an interrupted run of this command
-and is redone (its partial files replaced).
+Each case writes into ``OUT/<case id>/``. ``statistics.json`` is written last (atomically), so
+it is the completion marker: a case that has it is finished and skipped unless ``overwrite``; a
+case folder without it is an interrupted run of this command and is redone (its partial files
+replaced). An interrupted batch therefore resumes by running the same command again.
+
+:func:`predict_batch` runs the cases in this process with one loaded :class:`Predictor`;
+:func:`smoothseg.postprocess.workers.predict_batch_parallel` spreads them over worker
+processes (one model per worker, one worker per GPU).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from smoothseg.errors import InputError, SmoothsegError
 from smoothseg.inference.predictor import Predictor
@@ -78,12 +84,44 @@ def find_inputs(path: str | Path) -> list[BatchInput] | None:
 
 @dataclass(frozen=True)
 class BatchOutcome:
-    """What happened to one case: ``done``, ``skipped`` (finished earlier) or ``failed``."""
+    """What happened to one case: ``done``, ``skipped`` (finished earlier) or ``failed``.
+
+    Attributes:
+        case_id: The case.
+        state: ``done``, ``skipped`` or ``failed``.
+        result: The full result (in-process runs only; worker processes send ``statistics``).
+        error: Why it failed.
+        statistics: The case's ``statistics.json`` content (``done`` cases).
+        worker: Which worker ran it (``-1``: this process).
+
+    """
 
     case_id: str
     state: str
     result: ScanResult | None = None
     error: str = ""
+    statistics: dict[str, Any] | None = None
+    worker: int = -1
+
+
+def is_finished(out_dir: str | Path, case_id: str) -> bool:
+    """Whether ``OUT/<case id>/statistics.json`` (written last) exists."""
+    return (Path(out_dir) / case_id / STATISTICS).is_file()
+
+
+def predict_case(
+    predictor: Predictor, item: BatchInput, out_dir: str | Path, *, overwrite: bool = False
+) -> BatchOutcome:
+    """Predict one batch input into ``out_dir/<case id>/`` (skipped when finished)."""
+    folder = Path(out_dir) / item.case_id
+    if is_finished(out_dir, item.case_id) and not overwrite:
+        return BatchOutcome(item.case_id, "skipped")
+    redo = overwrite or folder.exists()
+    try:
+        result = predict_scan(predictor, item.path, folder, series=item.series, overwrite=redo)
+    except SmoothsegError as exc:
+        return BatchOutcome(item.case_id, "failed", error=str(exc))
+    return BatchOutcome(item.case_id, "done", result, statistics=result.statistics)
 
 
 def predict_batch(
@@ -95,21 +133,9 @@ def predict_batch(
     on_case: Callable[[BatchOutcome], None] | None = None,
 ) -> list[BatchOutcome]:
     """Predict every input into ``out_dir/<case id>/``; a failing case does not stop the rest."""
-    root = Path(out_dir)
     outcomes = []
     for item in inputs:
-        folder = root / item.case_id
-        if (folder / STATISTICS).is_file() and not overwrite:
-            outcome = BatchOutcome(item.case_id, "skipped")
-        else:
-            redo = overwrite or folder.exists()
-            try:
-                result = predict_scan(
-                    predictor, item.path, folder, series=item.series, overwrite=redo
-                )
-                outcome = BatchOutcome(item.case_id, "done", result)
-            except SmoothsegError as exc:
-                outcome = BatchOutcome(item.case_id, "failed", error=str(exc))
+        outcome = predict_case(predictor, item, out_dir, overwrite=overwrite)
         outcomes.append(outcome)
         if on_case is not None:
             on_case(outcome)

@@ -175,9 +175,16 @@ def load_bundle(path: str | Path, *, device: torch.device | str = "cpu") -> Bund
         raise InputError(doc_path, f"cannot read bundle description: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT:
         raise InputError(doc_path, "not a smoothseg bundle description")
-    if int(doc.get("format_version", 0)) > BUNDLE_VERSION:
+    version = doc.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InputError(
-            doc_path, f"bundle format {doc['format_version']} is newer than this smoothseg"
+            doc_path, f"bundle format_version {version!r} is not one this smoothseg reads (1)"
+        )
+    if version > BUNDLE_VERSION:
+        raise InputError(
+            doc_path,
+            f"bundle format {version} is newer than this smoothseg (reads up to "
+            f"{BUNDLE_VERSION}); upgrade smoothseg to use it",
         )
     try:
         stage = str(doc["stage"])

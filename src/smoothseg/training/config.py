@@ -40,6 +40,7 @@ from smoothseg.preprocess.config import (
     stage_config_from_dict,
 )
 from smoothseg.training.losses import LossConfig
+from smoothseg.typecheck import check_types
 
 PRESETS: tuple[str, ...] = ("paper", "cpu-small")
 STAGE_NAMES: tuple[StageName, ...] = ("liver", "tumor", "multiclass")
@@ -79,7 +80,17 @@ class TrainConfig:
             deterministic, no benchmarking; slower on GPU). CPU runs are reproducible anyway.
         num_workers: DataLoader worker processes (0 = in the main process).
         cache_in_memory: Keep each case's deterministic preprocessing in memory.
-        amp: float16 autocast: ``auto`` on CUDA only, ``on`` (CUDA only), ``off``.
+        amp: Mixed precision (autocast): ``auto`` on CUDA only, ``on`` (CUDA, and on CPU when
+            asked explicitly: bfloat16 there is very slow), ``off``.
+        amp_dtype: ``float16`` (with gradient scaling) or ``bfloat16``; CPU autocast is
+            always bfloat16.
+        compile: ``torch.compile`` the training step's module (off unless asked).
+        cudnn_benchmark: cuDNN autotuning: ``auto`` on CUDA unless ``deterministic``, ``on``,
+            ``off`` (no effect on CPU).
+        persistent_cache: Write each case's deterministic preprocessing (decoded, resampled,
+            windowed, cropped arrays) to disk once and memory-map it afterwards, so later
+            epochs and runs decode nothing (:mod:`smoothseg.training.preprocessed`).
+        cache_dir: Where that cache lives (default: ``<data>/preprocessed``).
         device: ``auto`` (CUDA if available, else CPU), ``cpu``, ``cuda``, ``cuda:1``...
 
     """
@@ -105,6 +116,11 @@ class TrainConfig:
     num_workers: int = 0
     cache_in_memory: bool = True
     amp: AmpMode = "auto"
+    amp_dtype: Literal["float16", "bfloat16"] = "float16"
+    compile: bool = False
+    cudnn_benchmark: AmpMode = "auto"
+    persistent_cache: bool = False
+    cache_dir: str | None = None
     device: str = "auto"
 
     def __post_init__(self) -> None:
@@ -137,6 +153,10 @@ class TrainConfig:
             problems.append("val_overlap must be in [0, 1)")
         if self.amp not in ("auto", "on", "off"):
             problems.append(f"amp must be auto, on or off, got {self.amp!r}")
+        if self.amp_dtype not in ("float16", "bfloat16"):
+            problems.append(f"amp_dtype must be float16 or bfloat16, got {self.amp_dtype!r}")
+        if self.cudnn_benchmark not in ("auto", "on", "off"):
+            problems.append(f"cudnn_benchmark must be auto, on or off: {self.cudnn_benchmark!r}")
         if problems:
             raise TrainConfigError("invalid training config: " + "; ".join(problems))
 
@@ -338,4 +358,14 @@ def load_train_config(
         data = merge(data, {"model": {"name": model}})
     if overrides:
         data = merge(data, {"train": dict(overrides)})
-    return build_train_config(stage, data, preset=preset)
+    check_types(dict(data.get("train", {})), TrainConfig, "train", TrainConfigError)
+    check_types(dict(data.get("loss", {})), LossConfig, "loss", TrainConfigError)
+    check_types(dict(data.get("model", {})), ModelConfig, "model", TrainConfigError)
+    table = _spacing(dict(data.get(stage, {})))
+    check_types(
+        table, TumorStageConfig if stage == "tumor" else LiverStageConfig, stage, TrainConfigError
+    )
+    try:
+        return build_train_config(stage, data, preset=preset)
+    except TypeError as exc:  # a wrong type in another table, caught by a comparison
+        raise TrainConfigError(f"a config value has the wrong type: {exc}") from exc

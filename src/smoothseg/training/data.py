@@ -20,12 +20,15 @@ import torch
 from monai.data.dataloader import DataLoader
 from monai.data.dataset import CacheDataset, Dataset
 from monai.transforms.compose import Compose
+from torch.utils.data import DistributedSampler
 
 from smoothseg.datasets.manifest import read_manifest
 from smoothseg.datasets.splits import Split, read_splits
 from smoothseg.errors import InputError
 from smoothseg.preprocess.transforms import train_transforms, val_transforms
 from smoothseg.training.config import TrainConfig
+from smoothseg.training.distributed import DistContext, rank_seed
+from smoothseg.training.preprocessed import PreprocessedDataset, cache_root
 
 log = logging.getLogger(__name__)
 SOFT_LABEL_COLUMNS = ("case_id", "tlvr_hat")
@@ -113,7 +116,12 @@ def case_items(
     ]
 
 
-def _dataset(items: list[dict[str, Any]], transform: Compose, config: TrainConfig) -> Dataset:
+def _dataset(
+    items: list[dict[str, Any]], transform: Compose, config: TrainConfig, root: Path | None
+) -> Dataset:
+    """Persistent (disk, mmapped) cache, else in-memory cache, else plain (decode every time)."""
+    if root is not None:
+        return PreprocessedDataset(items, transform, root, in_memory=config.cache_in_memory)
     if config.cache_in_memory:
         return CacheDataset(
             items, transform, cache_rate=1.0, num_workers=max(config.num_workers, 1), progress=False
@@ -140,18 +148,30 @@ class StageData:
     train_ids: tuple[str, ...]
     val_ids: tuple[str, ...]
 
-    def train_loader(self, config: TrainConfig, epoch: int) -> DataLoader:
+    def train_loader(
+        self, config: TrainConfig, epoch: int, dist: DistContext | None = None
+    ) -> DataLoader:
         """The shuffled loader of ``epoch``: order and augmentation follow ``(seed, epoch)``.
 
         Reseeding per epoch makes a resumed run draw exactly what an uninterrupted one would.
+        In a distributed run a ``DistributedSampler`` (seeded by ``config.seed``, reshuffled
+        per epoch) gives each rank its share, and each rank augments with its own seed.
         """
-        epoch_seed = epoch_seed_of(config.seed, epoch)
+        ctx = dist or DistContext()
+        epoch_seed = epoch_seed_of(rank_seed(config.seed, ctx.rank), epoch)
         self.train_transform.set_random_state(seed=epoch_seed)
         generator = torch.Generator().manual_seed(epoch_seed)
+        sampler: DistributedSampler[Any] | None = None
+        if ctx.enabled:
+            sampler = DistributedSampler(
+                self.train, num_replicas=ctx.world_size, rank=ctx.rank, seed=config.seed
+            )
+            sampler.set_epoch(epoch)
         return DataLoader(
             self.train,
             batch_size=config.batch_size,
-            shuffle=True,
+            shuffle=sampler is None,
+            sampler=sampler,
             num_workers=config.num_workers,
             generator=generator,
             pin_memory=_pin(config),
@@ -205,8 +225,14 @@ def stage_data(
     transform = train_transforms(config.stage, config.preprocess)
     train_items = case_items(cache, train_ids, soft_labels)
     val_items = case_items(cache, val_ids, soft_labels)
-    train = _dataset(train_items, transform, config)
-    val = _dataset(val_items, val_transforms(config.stage, config.preprocess), config)
+    roots: dict[str, Path | None] = {"train": None, "val": None}
+    if config.persistent_cache:
+        base = Path(config.cache_dir) if config.cache_dir else Path(cache) / "preprocessed"
+        settings = config.preprocess.to_dict()
+        roots = {r: cache_root(base, config.stage, r, settings) for r in ("train", "val")}
+    train = _dataset(train_items, transform, config, roots["train"])
+    val_transform = val_transforms(config.stage, config.preprocess)
+    val = _dataset(val_items, val_transform, config, roots["val"])
     return StageData(train, val, transform, tuple(train_ids), tuple(val_ids))
 
 

@@ -19,6 +19,8 @@ from smoothseg.training.bundle import versions
 from smoothseg.training.checkpoint import load_checkpoint, seed_everything
 from smoothseg.training.config import TrainConfig, TrainConfigError
 from smoothseg.training.data import stage_data
+from smoothseg.training.distributed import barrier, init_from_env, process_group, rank_seed
+from smoothseg.training.interrupt import interrupt_guard
 from smoothseg.training.trainer import Trainer, TrainResult
 
 RUN_OUTPUTS = (
@@ -31,7 +33,19 @@ RUN_OUTPUTS = (
     "bundle",
 )
 #: Fields a resumed run may change; everything else must match the saved config.
-RESUMABLE = ("max_epochs", "early_stopping_patience", "val_every", "device", "num_workers", "amp")
+RESUMABLE = (
+    "max_epochs",
+    "early_stopping_patience",
+    "val_every",
+    "device",
+    "num_workers",
+    "amp",
+    "compile",
+    "cudnn_benchmark",
+    "persistent_cache",
+    "cache_dir",
+    "cache_in_memory",
+)
 
 
 def resume_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
@@ -95,6 +109,7 @@ def train(
     overwrite: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    checksum_dir: str | Path | None = None,
 ) -> TrainResult:
     """Train one stage and write the run folder (see the module docs).
 
@@ -110,6 +125,11 @@ def train(
         progress: Show a progress bar.
         stop_after: Pause after this epoch (1-based), leaving a run that ``resume`` continues
             exactly as if it had not paused (the bundle holds the best weights so far).
+        checksum_dir: Debug: each rank appends a checksum of its weights after every step to
+            ``checksum_dir/rank<R>.txt`` (distributed runs: all ranks must agree).
+
+    Under ``torchrun`` (``RANK``/``WORLD_SIZE`` set) every process calls this; they train one
+    DDP model and rank 0 writes the run folder (see :mod:`smoothseg.training.distributed`).
 
     Raises:
         OutputExistsError: ``out`` holds a run and neither ``resume`` nor ``overwrite``.
@@ -117,7 +137,10 @@ def train(
 
     """
     run = Path(out)
-    _prepare_run(run, config, resume=resume, overwrite=overwrite)
+    ctx = init_from_env(config.device)  # under torchrun: join the process group
+    if ctx.is_main:
+        _prepare_run(run, config, resume=resume, overwrite=overwrite)
+    barrier(ctx)
     labels = dict(soft_labels or {}) if config.stage == "tumor" else {}
     info = {
         "data": str(Path(data).resolve()),
@@ -134,11 +157,17 @@ def train(
             raise InputError(
                 run / "run.json", "the split differs from the one the run started with"
             )
-    seed_everything(config.seed, deterministic=config.deterministic)
+    seed_everything(rank_seed(config.seed, ctx.rank), deterministic=config.deterministic)
     stage = stage_data(config, data, split, labels)
-    trainer = Trainer(config, stage, run, progress=progress)
+    checksums = None if checksum_dir is None else Path(checksum_dir)
+    trainer = Trainer(config, stage, run, progress=progress, dist=ctx, checksum_dir=checksums)
     if resume:
         trainer.restore(load_checkpoint(run / "last.pt", trainer.device))
-    _write_json(run / "config.json", config.to_dict())
-    _write_json(run / "run.json", info)
-    return trainer.fit(stop_after)
+        if ctx.rank:  # last.pt holds rank 0's random state: other ranks draw their own
+            seed_everything(rank_seed(config.seed + trainer.epoch, ctx.rank))
+    if ctx.is_main:
+        _write_json(run / "config.json", config.to_dict())
+        _write_json(run / "run.json", info)
+    # SIGTERM/SIGINT: stop cleanly, last.pt resumes (see .interrupt)
+    with process_group(ctx), interrupt_guard():
+        return trainer.fit(stop_after)

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +48,31 @@ from smoothseg.training.checkpoint import (
 )
 from smoothseg.training.config import TrainConfig, TrainConfigError
 from smoothseg.training.data import StageData
+from smoothseg.training.distributed import (
+    DistContext,
+    agreed_signal,
+    all_reduce_sums,
+    barrier,
+    broadcast_flag,
+    rank_device,
+    training_module,
+    weights_checksum,
+)
+from smoothseg.training.fastpath import (
+    autocast_dtype,
+    configure_backends,
+    maybe_compile,
+    needs_scaler,
+)
+from smoothseg.training.interrupt import raise_if_interrupted
 from smoothseg.training.losses import KnowledgeInformedLoss, LossTerms, SegmentationLoss
 from smoothseg.training.report import write_curves, write_metrics
 from smoothseg.training.validation import validate
 
 log = logging.getLogger(__name__)
+
+#: Redraw ``curves.png`` every this many epochs (and at the end); ``metrics.csv`` is per epoch.
+CURVES_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -89,25 +110,38 @@ def resolve_device(name: str) -> torch.device:
 
 
 def amp_enabled(config: TrainConfig, device: torch.device) -> bool:
-    """float16 autocast only on CUDA (never on CPU: bf16/fp16 there is very slow)."""
-    return device.type == "cuda" and config.amp in ("auto", "on")
+    """Whether autocast runs (CUDA by default; CPU only with ``amp = "on"``, see .fastpath)."""
+    return autocast_dtype(config, device) is not None
 
 
 class Trainer:
     """One stage's training run (see the module docs). Use :func:`train` unless customising."""
 
     def __init__(
-        self, config: TrainConfig, data: StageData, run_dir: Path, *, progress: bool = True
+        self,
+        config: TrainConfig,
+        data: StageData,
+        run_dir: Path,
+        *,
+        progress: bool = True,
+        dist: DistContext | None = None,
+        checksum_dir: Path | None = None,
     ) -> None:
         self.config = config
         self.data = data
         self.run = run_dir
-        self.progress = progress
-        self.device = resolve_device(config.device)
-        self.amp = amp_enabled(config, self.device)
+        self.dist = dist or DistContext()
+        self.progress = progress and self.dist.is_main
+        self.checksum_dir = checksum_dir  # debug: per-step weight checksums of each rank
+        self.device = rank_device(self.dist, resolve_device(config.device))
+        self.amp_dtype = autocast_dtype(config, self.device)
+        self.amp = self.amp_dtype is not None
+        configure_backends(config, self.device)
         self.model: SegmentationNetwork = build_model(config.model, seed=config.seed).to(
             self.device
         )
+        # what a step calls: (logits, aux); DDP-wrapped when distributed, compiled if asked
+        self.net = maybe_compile(training_module(self.model, self.dist, self.device), config)
         self.loss = (
             KnowledgeInformedLoss(config.loss)
             if config.stage == "tumor"
@@ -123,7 +157,9 @@ class Trainer:
             if config.scheduler == "cosine"
             else None
         )
-        self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
+        self.scaler = (
+            torch.amp.GradScaler("cuda") if needs_scaler(self.amp_dtype, self.device) else None
+        )
         self.epoch = 0
         self.history: list[dict[str, Any]] = []
         self.best_score: float | None = None
@@ -169,8 +205,8 @@ class Trainer:
         image = batch["image"].to(self.device, non_blocking=True)
         label = batch["label"].to(self.device, non_blocking=True)
         self.optimizer.zero_grad(set_to_none=True)
-        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.amp):
-            logits, aux = self.model.forward_with_aux(image)
+        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
+            logits, aux = self.net(image)
         vae = None if aux is None else aux.float()
         if isinstance(self.loss, KnowledgeInformedLoss):
             soft = torch.as_tensor(batch["soft_tlvr"], dtype=torch.float32)
@@ -189,7 +225,7 @@ class Trainer:
     def train_epoch(self, bar: Progress | None) -> dict[str, Any]:
         """Train one epoch; returns the epoch's mean loss terms."""
         self.model.train()
-        loader = self.data.train_loader(self.config, self.epoch)
+        loader = self.data.train_loader(self.config, self.epoch, self.dist)
         sums: dict[str, float] = defaultdict(float)
         count = 0
         start = time.perf_counter()
@@ -201,6 +237,8 @@ class Trainer:
             for key, value in terms.as_floats().items():
                 sums[key] += value
             count += 1
+            self._record_checksum()
+            self._stop_if_interrupted()  # SIGTERM/SIGINT: stop at a batch edge
             if bar is not None and task is not None:
                 stats = f"loss {sums['total'] / count:.4f}  dice-loss {sums['dice'] / count:.4f}"
                 bar.update(task, advance=1, stats=stats + self._best_text())
@@ -209,6 +247,7 @@ class Trainer:
             self.scheduler.step()
         if count == 0:
             raise InputError(self.run, "the training loader yielded no batch")
+        sums, count = all_reduce_sums(sums, count, self.dist, self.device)  # means over ranks
         return {
             "epoch": self.epoch + 1,
             "lr": lr,
@@ -219,6 +258,22 @@ class Trainer:
             "train_vae": sums["vae"] / count,
             "train_seconds": time.perf_counter() - start,
         }
+
+    def _stop_if_interrupted(self) -> None:
+        """Raise on a stop signal; distributed ranks agree first so all stop together."""
+        agree = None
+        if self.dist.enabled:
+            agree = partial(agreed_signal, ctx=self.dist, device=self.device)
+        raise_if_interrupted(self.run, self.epoch, agree)
+
+    def _record_checksum(self) -> None:
+        """Debug: append this rank's weight checksum after the step (``checksum_dir``)."""
+        if self.checksum_dir is None:
+            return
+        self.checksum_dir.mkdir(parents=True, exist_ok=True)
+        line = f"{self.epoch} {weights_checksum(self.model)}\n"
+        with (self.checksum_dir / f"rank{self.dist.rank}.txt").open("a") as fh:
+            fh.write(line)
 
     def _best_text(self) -> str:
         return "" if self.best_score is None else f"  best val dice {self.best_score:.4f}"
@@ -233,7 +288,11 @@ class Trainer:
         """Validate, update ``row``, save ``best.pt`` on improvement; True to stop early."""
         start = time.perf_counter()
         result = validate(
-            self.model, self.data.val_loader(self.config), self.config, self.device, amp=self.amp
+            self.model,
+            self.data.val_loader(self.config),
+            self.config,
+            self.device,
+            amp=self.amp and self.device.type == "cuda",
         )
         row.update(result.summary(self.config.stage))
         row["val_seconds"] = time.perf_counter() - start
@@ -261,21 +320,35 @@ class Trainer:
             if stop_after is None
             else min(stop_after, self.config.max_epochs)
         )
+        main = self.dist.is_main  # distributed: rank 0 validates, logs and writes
+        if main and not (self.run / "last.pt").is_file():  # a stop in epoch 1 can resume too
+            save_checkpoint(self.run / "last.pt", self.state())
         with _progress(self.progress) as bar:
             while self.epoch < end and not stopped:
                 row = self.train_epoch(bar)
                 if self._should_validate():
-                    stopped = self.validate_now(row)
+                    stopped = self.validate_now(row) if main else False
+                    stopped = broadcast_flag(stopped, self.dist, self.device)
                 self.history.append(row)
                 self.epoch += 1
-                log.info("epoch %d: %s", self.epoch, row)
-                write_metrics(self.run / "metrics.csv", self.history)
-                write_curves(self.run / "curves.png", self.history, f"{self.config.stage} stage")
-                save_checkpoint(self.run / "last.pt", self.state())
+                if main:
+                    log.info("epoch %d: %s", self.epoch, row)
+                    write_metrics(self.run / "metrics.csv", self.history)
+                    if self.epoch == end or stopped or self.epoch % CURVES_EVERY == 0:
+                        write_curves(  # matplotlib costs ~0.5 s: not after every epoch
+                            self.run / "curves.png", self.history, f"{self.config.stage} stage"
+                        )
+                    save_checkpoint(self.run / "last.pt", self.state())
+                self._stop_if_interrupted()
         return self.finish(stopped)
 
     def finish(self, stopped: bool) -> TrainResult:
         """Write ``bundle/`` from the best weights (the last ones without validation)."""
+        if not self.dist.is_main:  # rank 0 writes the bundle; the others wait for it
+            barrier(self.dist)
+            return TrainResult(
+                self.run, self.run / "bundle", self.epoch, None, None, stopped, self.history
+            )
         weights = self.model.state_dict()
         if (self.run / "best.pt").is_file():
             weights = load_checkpoint(self.run / "best.pt", self.device)["model"]
@@ -290,6 +363,7 @@ class Trainer:
         bundle = save_bundle(
             self.run / "bundle", model, self.config, training=training, overwrite=True
         )
+        barrier(self.dist)
         return TrainResult(
             self.run, bundle, self.epoch, self.best_epoch, self.best_score, stopped, self.history
         )
