@@ -1,0 +1,212 @@
+"""The web viewer end to end in a real browser: Playwright drives headless Chromium.
+
+Flow: ``smoothseg serve`` on 127.0.0.1 → an uploaded text file is refused in plain words → the
+phantom example is segmented → the viewer canvas shows liver (green) and tumor (red) overlay
+pixels → the lesion table has rows and a click moves the crosshair → every download is a valid
+file. Chromium comes from the Debian ``chromium`` package (installed here when missing, as
+root); the test skips with the reason when it cannot be had.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra is not installed (pip install -e '.[web]')")
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+)
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS_SCREENSHOT = REPO / "docs" / "images" / "viewer.png"
+#: Software WebGL2 (SwiftShader, which Chromium picks without a GPU; newer Chromium versions
+#: want this flag to keep it). ``--use-angle=swiftshader`` works too but is ~10x slower here.
+CHROMIUM_ARGS = ["--enable-unsafe-swiftshader"]
+APT_TIMEOUT_S = 900
+
+
+def chromium_path() -> str:
+    """The Debian ``chromium`` binary, installed with apt-get when missing; else skip."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        pytest.skip("chromium is not installed and cannot be installed here (needs root + apt)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    log: list[str] = []
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        try:
+            done = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=APT_TIMEOUT_S, env=env
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            pytest.skip(f"installing chromium failed: {exc}")
+        log.append(done.stdout[-500:] + done.stderr[-500:])
+    found = shutil.which("chromium")
+    if not found:
+        pytest.skip(f"chromium could not be installed with apt-get: {' | '.join(log)[-800:]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``smoothseg serve --port 0`` in a subprocess: the real command, on 127.0.0.1."""
+    temp = tmp_path_factory.mktemp("serve-tmp")  # the app's work folder goes here
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smoothseg", "serve", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, TMPDIR=str(temp)),
+    )
+    try:
+        assert process.stderr is not None
+        lines: list[str] = []
+        for line in process.stderr:
+            lines.append(line)
+            if "smoothseg viewer on" in line:
+                break
+        assert any("NOT FOR CLINICAL USE" in line for line in lines), lines
+        url = lines[-1].split(" on ", 1)[1].split(" ", 1)[0].rstrip("/")
+        assert url.startswith("http://127.0.0.1:"), lines
+        wait_until_listening(url, process)
+        assert len(list(temp.glob("smoothseg-web-*"))) == 1
+        yield url
+    finally:
+        process.terminate()  # uvicorn shuts down gracefully, then re-raises SIGTERM
+        process.wait(timeout=30)
+    assert not list(temp.glob("smoothseg-web-*")), "the app must delete its work folder"
+
+
+def wait_until_listening(url: str, process: subprocess.Popen[str]) -> None:
+    """The URL is printed just before uvicorn listens: poll until it answers."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/api/info", timeout=30) as answer:
+                assert answer.status == 200
+                return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    with playwright_api.sync_playwright() as pw:
+        try:
+            launched = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except playwright_api.Error as exc:
+            pytest.skip(f"chromium does not start here: {str(exc)[:300]}")
+        yield launched
+        launched.close()
+
+
+def coloured_pixels(png: bytes) -> dict[str, int]:
+    """Pixels where green (liver overlay) or red (tumor overlay) clearly dominates."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return {
+        "green": int(np.count_nonzero(g - np.maximum(r, b) > 60)),
+        "red": int(np.count_nonzero(r - np.maximum(g, b) > 60)),
+    }
+
+
+def check_download(name: str, path: Path) -> None:
+    if name.endswith(".nii.gz"):
+        import nibabel as nib
+
+        values = set(np.unique(np.asarray(nib.load(path).dataobj)).tolist())
+        assert values == {0, 1, 2}, values
+    elif name.endswith(".dcm"):
+        import pydicom
+
+        assert pydicom.dcmread(path).Modality == "SEG"
+    elif name.endswith(".json"):
+        assert json.loads(path.read_text(encoding="utf-8"))["status"] == "ok"
+    else:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            image.verify()
+            assert image.format == "PNG"
+
+
+@pytest.mark.slow
+def test_segment_view_and_download_in_a_real_browser(
+    base_url: str, browser: Any, tmp_path: Path
+) -> None:
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.goto(base_url + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+
+    # A text file is not a scan: the page says so in plain words.
+    text = tmp_path / "notes.txt"
+    text.write_text("this is not a CT scan\n", encoding="utf-8")
+    page.set_input_files("#file", str(text))
+    page.click("#upload")
+    page.wait_for_selector("#error:not([hidden])", timeout=30_000)
+    assert "notes.txt: not a supported scan file" in page.inner_text("#error")
+
+    # The phantom example: segment, then inspect.
+    page.click("[data-example=phantom]")
+    page.wait_for_selector("body[data-viewer=ready]", timeout=120_000)
+    assert page.is_hidden("#error")
+    assert "NOT FOR CLINICAL USE" in page.inner_text("#disclaimer")
+    rows = page.locator("#lesions tbody tr")
+    assert rows.count() >= 1
+    rows.first.click()
+    # (locator waits: the page's Content-Security-Policy forbids wait_for_function's eval)
+    page.locator("#readout", has_text="crosshair:").wait_for()
+    assert "mm (RAS)" in page.inner_text("#readout")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "viewer-all-views.png"))
+
+    page.click("[data-view=axial]")
+    page.wait_for_timeout(300)
+    axial = page.locator("#viewer").screenshot(path=str(shots / "viewer-axial.png"))
+    colours = coloured_pixels(axial)
+    assert colours["green"] > 500 and colours["red"] > 100, colours
+    page.uncheck("[data-structure=tumor]")
+    page.wait_for_timeout(300)
+    assert coloured_pixels(page.locator("#viewer").screenshot())["red"] < 20
+    page.check("[data-structure=tumor]")
+    page.click("[data-window=liver]")
+    assert page.evaluate("smoothseg.nv.volumes[0].cal_min") == -45
+
+    links = page.locator("#downloads a")
+    names = [links.nth(i).get_attribute("data-file") for i in range(links.count())]
+    assert set(names) == {"labels.nii.gz", "seg.dcm", "statistics.json", "preview.png"}
+    for i, name in enumerate(names):
+        with page.expect_download() as info:
+            links.nth(i).click()
+        target = tmp_path / "downloads" / str(name)
+        info.value.save_as(target)
+        check_download(str(name), target)
+
+    assert not problems, problems
+    context.close()
+    if not DOCS_SCREENSHOT.exists() or os.environ.get("SMOOTHSEG_UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shots / "viewer-all-views.png", DOCS_SCREENSHOT)
