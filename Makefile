@@ -18,7 +18,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet "$(TORCH_PIN)"
-	$(PIP) install --quiet -e ".[dev]" "$(TORCH_PIN)"
+	$(PIP) install --quiet -e ".[dev,web]" "$(TORCH_PIN)"
 	touch $(STAMP)
 
 test: install

@@ -1,44 +1,43 @@
 #!/usr/bin/env bash
-# The main job on the embedded default data, run by `make demo` (after `make install`):
-#   1. a synthetic abdominal CT cohort (held out: not the seed the default model was trained on),
-#   2. two-stage segmentation of every case with the shipped default model,
-#   3. scoring against the cohort's ground truth (Dice, HD95, lesion detection, size groups),
-#   4. the real TCIA HCC-TACE-Seg study in ../shared/data, when present: series choice + predict
-#      with a DICOM SEG output on the chosen series.
+# The main job, run by `make demo` (after `make install`):
+#   1. `smoothseg demo`: a synthetic abdominal CT cohort (10 phantoms with a clinical table), then
+#      the paper's experiment at CPU scale (config cpu-small): 3 replications x (clinical soft
+#      labels, liver stage, tumor stage with/without smoothing, multi-class baselines, ablation
+#      I-V), the full two-step prediction of the held-out cases, scoring, Tables 2-5, Figure D1,
+#      sample segmentations and report.md — every number computed by this run;
+#   2. the real TCIA HCC-TACE-Seg study in ../shared/data, when present: series choice + predict
+#      with the shipped default model and a DICOM SEG output (skip with DEMO_REAL=0).
+# Re-running resumes: finished steps are skipped (DEMO_OVERWRITE=1 starts over).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SMOOTHSEG=".venv/bin/smoothseg"
 OUT="${DEMO_OUT:-demo-output}"
 SHARED="${SMOOTHSEG_SHARED:-../shared}"
-CASES="${DEMO_CASES:-4}"
+START=$(date +%s)
 mkdir -p "$OUT"
 
-echo "== 1. Synthetic abdominal CT cohort ($CASES cases, seed 1000) =="
-"$SMOOTHSEG" phantom --out "$OUT/cohort" --cases "$CASES" --seed 1000 --preview --overwrite
-"$SMOOTHSEG" info "$OUT/cohort/cases/PHANTOM_001/image.nii.gz"
-
-echo
-echo "== 2. Segment every case with the default model (liver stage, then tumor stage) =="
-"$SMOOTHSEG" predict -i "$OUT/cohort/manifest.csv" -o "$OUT/predictions" --overwrite
-
-echo
-echo "== 3. Score the predictions against the ground truth =="
-"$SMOOTHSEG" evaluate --pred "$OUT/predictions" --ref "$OUT/cohort" --out "$OUT/evaluation" \
-  --overwrite
+echo "== 1. The SmoothSegNet experiment at CPU scale on a synthetic cohort (smoothseg demo) =="
+FLAGS=()
+[ "${DEMO_OVERWRITE:-0}" = "1" ] && FLAGS+=(--overwrite)
+"$SMOOTHSEG" demo --out "$OUT" ${FLAGS[@]+"${FLAGS[@]}"}
+REPORT="$OUT/experiment/report.md"
 
 STUDY="$SHARED/data/hcc-tace-seg/HCC-TACE-Seg/HCC_009"
-if [ -d "$STUDY" ]; then
+if [ "${DEMO_REAL:-1}" = "1" ] && [ -d "$STUDY" ]; then
   echo
-  echo "== 4. A real TCIA HCC-TACE-Seg study: series choice, then predict with DICOM SEG output =="
+  echo "== 2. A real TCIA HCC-TACE-Seg study: series choice, then predict with DICOM SEG output =="
   "$SMOOTHSEG" info "$STUDY"
   "$SMOOTHSEG" predict -i "$STUDY" -o "$OUT/HCC_009" --overwrite
 else
-  echo "(skipping the real-data step: $STUDY is absent)"
+  echo "(skipping the real-data step: $STUDY is absent or DEMO_REAL=0)"
 fi
 echo
-echo "Done. Outputs in $OUT/:"
-echo "  cohort/previews/*.png        the synthetic CTs with their labels"
-echo "  predictions/<case>/          labels.nii.gz, statistics.json, preview.png per case"
-echo "  evaluation/summary.md        Dice, IoU, HD95, ASSD, lesion detection by size group"
-[ -d "$STUDY" ] && echo "  HCC_009/                     the real study's prediction (note: synthetic-data model)"
+echo "Done in $(( $(date +%s) - START )) s. Outputs in $OUT/:"
+echo "  experiment/report.md         Tables 2-5, Figure D1, sample segmentations, the run's scale"
+echo "  experiment/tables/           the tables as Markdown, CSV and LaTeX"
+echo "  experiment/runs/             per replication: soft labels, training runs, predictions"
+echo "  phantom/                     the synthetic cohort (CT, labels, clinical table)"
+[ -d "$OUT/HCC_009" ] && echo "  HCC_009/                     the real study's prediction (note: synthetic-data model)"
+echo
+echo "Report: $REPORT"
 exit 0

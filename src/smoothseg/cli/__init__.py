@@ -30,6 +30,7 @@ app = typer.Typer(
 @dataclass
 class _CliState:
     debug: bool = False
+    argv: tuple[str, ...] = ()  # the arguments main() ran with (train --nproc relaunches them)
 
 
 STATE = _CliState(debug=os.environ.get("SMOOTHSEG_DEBUG", "") not in ("", "0"))
@@ -83,6 +84,15 @@ def _register() -> None:
     from smoothseg.cli import predict
 
     predict.register(app)
+    from smoothseg.cli import serve
+
+    serve.register(app)
+    from smoothseg.cli import experiment
+
+    experiment.register(app)
+    from smoothseg.cli import demo
+
+    demo.register(app)
 
 
 _register()
@@ -91,6 +101,7 @@ _register()
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     args = sys.argv[1:] if argv is None else argv
+    STATE.argv = tuple(args)
     try:
         # Standalone mode: typer handles --help, usage errors and exit codes, and exits.
         app(args=args, prog_name="smoothseg")

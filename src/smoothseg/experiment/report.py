@@ -1,0 +1,222 @@
+"""``report.md``: the scale of the run, Tables 2-5, Figure D1 and the sample figure, timings."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from smoothseg import __version__
+from smoothseg.datasets.splits import Split
+from smoothseg.experiment.config import ExperimentConfig
+from smoothseg.experiment.data import ExperimentData
+from smoothseg.experiment.figures import figure_d1, figure_samples, pick_cases
+from smoothseg.experiment.formats import markdown, write_table
+from smoothseg.experiment.predict import SMOOTHSEGNET, Variant
+from smoothseg.experiment.steps import DONE, RunLog, step_seconds
+from smoothseg.experiment.tables import MODEL_LABELS, all_tables
+from smoothseg.io.atomic import atomic_output
+from smoothseg.training.config import TrainConfig
+
+PAPER_BASELINES = tuple(MODEL_LABELS)
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """The report and what it links to."""
+
+    report: Path
+    tables: dict[str, dict[str, Path]]
+    figures: dict[str, Path]
+
+
+def _widths(config: TrainConfig) -> str:
+    m = config.model
+    if m.channels:
+        return f"channels {list(m.channels)}"
+    return f"init_filters {m.init_filters}, blocks_down {list(m.blocks_down)}"
+
+
+def _spacing(config: TrainConfig) -> str:
+    spacing = config.preprocess.target_spacing_mm
+    return "native" if spacing is None else "×".join(f"{s:g}" for s in spacing) + " mm"
+
+
+def _stage_line(name: str, config: TrainConfig) -> str:
+    return (
+        f"| {name} | {config.model.name} | {_widths(config)} | {_spacing(config)} | "
+        f"{'×'.join(str(r) for r in config.preprocess.roi_size)} | {config.max_epochs} | "
+        f"{config.lr:g} | {config.loss.alpha:g} |"
+    )
+
+
+def scale_section(
+    config: ExperimentConfig, data: ExperimentData, splits: Sequence[Split]
+) -> list[str]:
+    """What was run, stated plainly (cases, epochs, widths, baselines)."""
+    spacings = sorted({"×".join(f"{s:g}" for s in r.spacing_mm) for r in data.rows})
+    left_out = [MODEL_LABELS[m] for m in PAPER_BASELINES if m not in config.baselines]
+    st = config.stages
+    lines = [
+        "## Scale of this run",
+        "",
+        f"- Experiment config: `{config.name}` (training preset `{config.train_preset}`).",
+        f"- Data: {data.source} `{data.cache}` — {len(data.rows)} cases, voxel spacing "
+        f"{', '.join(spacings)} mm; clinical table `{data.clinical_table}`.",
+        f"- {len(splits)} replication(s), patient-level, seed {config.split_seed}: "
+        + "; ".join(
+            f"{s.name} {len(s.train)} train / {len(s.val)} val / {len(s.test)} test" for s in splits
+        )
+        + ".",
+        f"- Baselines trained (multi-class): "
+        f"{', '.join(MODEL_LABELS.get(m, m) for m in config.baselines) or 'none'}.",
+        f"- Paper baselines left out: {', '.join(left_out) if left_out else 'none'}.",
+        f"- Smoothing weight α = {config.alpha:g} (the unsmoothed twin: α = 0). Clinical model: "
+        f"{config.clinical.model}, preset `{config.clinical.preset}`, fitted on each "
+        "replication's training patients only.",
+        f"- Contour refinement: morphological Chan-Vese, "
+        f"{config.predict.chan_vese_iterations} iterations.",
+        "",
+        "| stage | model | widths | spacing | ROI | epochs | lr | α |",
+        "|---|---|---|---|---|---|---|---|",
+        _stage_line("liver (global)", st.liver),
+        _stage_line("tumor (local), smoothed", config.tumor_config(smoothing=True)),
+        _stage_line("tumor (local), unsmoothed", config.tumor_config(smoothing=False)),
+        *(_stage_line(f"multi-class {m}", st.multiclass[m]) for m in config.baselines),
+        _stage_line(f"ablation I: multi-class {config.ablation_model}", config.ablation_config()),
+        "",
+    ]
+    if config.notes:
+        lines += [config.notes.strip(), ""]
+    return lines
+
+
+def _no_liver(results: pd.DataFrame, variant_list: Sequence[Variant]) -> list[str]:
+    """Say which predictions found no liver (scored as empty masks, never dropped)."""
+    if "status_prediction" not in results:
+        return []
+    failed = results[results["status_prediction"] != "ok"]
+    if failed.empty:
+        return []
+    labels = {v.name: v.label for v in variant_list}
+    counts = {str(k): int(n) for k, n in failed["variant"].value_counts().items()}
+    total = {str(k): int(n) for k, n in results["variant"].value_counts().items()}
+    parts = [f"{labels.get(k, k)} {n} of {total[k]}" for k, n in sorted(counts.items())]
+    return [
+        "Test predictions in which the pipeline found no liver (scored as empty masks): "
+        + "; ".join(parts)
+        + ".",
+        "",
+    ]
+
+
+def _step_times(out: Path, splits: Sequence[Split]) -> list[str]:
+    """Seconds each step took (from its ``done.json``; earlier runs' steps included)."""
+    names = sorted(
+        {p.parent.name for s in splits for p in (out / "runs" / s.name).glob(f"*/{DONE}")},
+        key=lambda n: (n != "clinical", n == "evaluation", n),
+    )
+    lines = ["| step | " + " | ".join(s.name for s in splits) + " |"]
+    lines.append("|---|" + "---|" * len(splits))
+    for name in names:
+        cells = [f"{step_seconds(out / 'runs' / s.name / name):.0f}" for s in splits]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return ["Seconds per step:", "", *lines, ""]
+
+
+def _timing(seconds: float, ran: Sequence[str], skipped: Sequence[str]) -> list[str]:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    return [
+        "## Run",
+        "",
+        f"- Wall time of this invocation: {seconds / 60:.1f} min ({len(ran)} step(s) run, "
+        f"{len(skipped)} finished earlier and skipped).",
+        f"- Machine: {platform.machine()}, {os.cpu_count()} CPU(s); load average at the end "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min).",
+        f"- smoothseg {__version__}, {datetime.now(UTC).isoformat(timespec='seconds')}.",
+        "",
+    ]
+
+
+def write_report(
+    config: ExperimentConfig,
+    data: ExperimentData,
+    splits: Sequence[Split],
+    results: pd.DataFrame,
+    out: Path,
+    *,
+    variant_list: Sequence[Variant],
+    log: RunLog,
+    seconds: float,
+) -> ReportFiles:
+    """Write tables, figures and ``report.md`` into ``out``."""
+    tables = all_tables(results, variant_list, config.size_threshold_cm, config.size_rule)
+    written = {t.key: write_table(t, out / "tables") for t in tables}
+    rep_dirs = [out / "runs" / s.name for s in splits]
+    figures = {
+        "figure_d1": figure_d1(
+            rep_dirs, out / "figures" / "figure_d1_smoothing.png", alpha=config.alpha
+        )
+    }
+    first = splits[0]
+    shown = pick_cases(results[results["replication"] == first.name], config.figure_cases)
+    columns = [(v.name, v.label) for v in variant_list if v.name.startswith("baseline_")]
+    columns.append((SMOOTHSEGNET, "SmoothSegNet"))
+    sample = figure_samples(
+        data.cache,
+        rep_dirs[0] / "evaluation",
+        shown,
+        columns,
+        out / "figures" / "figure4_samples.png",
+    )
+    if sample is not None:
+        figures["figure4"] = sample
+    lines = [
+        f"# SmoothSegNet experiment `{config.name}`",
+        "",
+        "Every number below was computed by this run from its own predictions "
+        "(`results/cases.csv` holds every test case of every replication and pipeline). "
+        "Cells are mean (sd) over replications of each replication's mean over its test cases.",
+        "",
+        *scale_section(config, data, splits),
+        "## Results",
+        "",
+    ]
+    for table in tables:
+        files = written[table.key]
+        lines += [
+            markdown(table),
+            f"Files: [{files['csv'].name}](tables/{files['csv'].name}), "
+            f"[{files['tex'].name}](tables/{files['tex'].name}).",
+            "",
+        ]
+    lines += _no_liver(results, variant_list)
+    lines += [
+        "## Figures",
+        "",
+        "**Figure D1.** Tumor-stage training loss and validation tumor Dice per epoch, with vs "
+        "without knowledge-informed label smoothing (thin: each replication; thick: mean). The "
+        "smoothed loss includes the α·MSE(TLVR) term.",
+        "",
+        "![Figure D1](figures/figure_d1_smoothing.png)",
+        "",
+    ]
+    if "figure4" in figures:
+        lines += [
+            f"**Sample segmentations** (like the paper's Figure 4), {first.name}: "
+            f"{', '.join(shown)} — axial slice through the largest tumor area.",
+            "",
+            "![Sample segmentations](figures/figure4_samples.png)",
+            "",
+        ]
+    lines += _timing(seconds, log.ran, log.skipped)
+    lines += _step_times(out, splits)
+    report = out / "report.md"
+    with atomic_output(report, overwrite=True) as tmp:
+        tmp.write_text("\n".join(lines), encoding="utf-8")
+    return ReportFiles(report, written, figures)

@@ -1,0 +1,118 @@
+"""Experiment configs: the shipped ones load, unknown keys and bad values give clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from smoothseg.errors import InputError
+from smoothseg.experiment import (
+    SHIPPED,
+    ExperimentConfigError,
+    experiment_config_from_dict,
+    load_experiment_config,
+)
+from smoothseg.experiment.config import shipped_path
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_configs_load_and_serialize(name: str) -> None:
+    config = load_experiment_config(name)
+    assert shipped_path(name).is_file()
+    assert config.name == name
+    assert config.replications == 3
+    assert config.stages.tumor.loss.alpha == config.alpha > 0
+    assert config.tumor_config(smoothing=False).loss.alpha == 0.0
+    assert config.ablation_config().loss.alpha == config.alpha
+    assert config.stages.liver.loss.alpha == 0.0
+    assert set(config.stages.multiclass) == set(config.multiclass_models)
+    json.dumps(config.to_dict())  # the resolved config is saved as JSON
+
+
+def test_paper_config_has_the_papers_settings() -> None:
+    config = load_experiment_config("paper")
+    assert set(config.baselines) == {
+        "unet",
+        "unet_large",
+        "unetpp",
+        "manet",
+        "segresnet",
+        "segresnetvae",
+    }
+    assert config.test_fraction == 0.2
+    for stage in (config.stages.liver, config.stages.tumor):
+        assert (stage.max_epochs, stage.lr, stage.weight_decay) == (150, 1e-4, 1e-5)
+        assert stage.scheduler == "cosine"
+    assert config.stages.liver.preprocess.roi_size == (512, 512, 16)
+    assert config.stages.tumor.preprocess.roi_size == (256, 256, 32)
+    assert config.predict.chan_vese_iterations == 2
+
+
+def test_cpu_small_is_small() -> None:
+    config = load_experiment_config("cpu-small")
+    assert len(config.baselines) >= 2
+    assert config.stages.liver.max_epochs <= 20
+    assert config.stages.liver.device == "cpu"
+    assert "left out" in config.notes
+
+
+def test_path_config_and_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("replications: 2\nbaselines: unet\ntrain_preset: cpu-small\n")
+    config = load_experiment_config(path)
+    assert config.name == "mine"
+    assert config.baselines == ("unet",)
+    assert config.multiclass_models == ("unet", "segresnetvae")
+
+
+@pytest.mark.parametrize(
+    ("data", "names"),
+    [
+        ({"replicatoins": 2}, ["replicatoins", "replications", "baselines"]),
+        ({"training": {"trian": {}}}, ["trian", "multiclass"]),
+        ({"clinical": {"modle": "ols"}}, ["modle", "preset"]),
+        ({"predict": {"contour": True}}, ["contour", "refine"]),
+        ({"phantom": {"n": 3}}, ["n", "cases"]),
+        ({"evaluation": {"threshold": 5}}, ["threshold", "size_threshold_cm"]),
+    ],
+)
+def test_unknown_keys_are_named_with_the_valid_ones(data: dict, names: list[str]) -> None:
+    with pytest.raises(ExperimentConfigError) as info:
+        experiment_config_from_dict({"train_preset": "cpu-small", **data})
+    for name in names:
+        assert name in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        ({"baselines": ["unet", "resnet"]}, "unknown baseline model 'resnet'"),
+        ({"ablation_model": "nope"}, "unknown ablation model"),
+        ({"alpha": 0}, "alpha must be > 0"),
+        ({"replications": 0}, "replications must be >= 1"),
+        ({"train_preset": "gpu"}, "unknown train_preset"),
+        ({"training": {"train": {"max_epochs": 0}}}, "max_epochs must be >= 1"),
+        ({"training": {"train": {"nope": 1}}}, "nope"),
+        ({"predict": {"overlap": 2.0}}, "overlap"),
+        ({"clinical": "ols"}, "clinical must be a mapping"),
+        ({"training": {"liver": {"roi_size": [32, 32, 24]}}}, "multiples of 16"),
+    ],
+)
+def test_bad_values_are_clear_errors(data: dict, text: str) -> None:
+    with pytest.raises(ExperimentConfigError, match=text):
+        experiment_config_from_dict({"train_preset": "cpu-small", **data})
+
+
+def test_missing_or_broken_files(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="shipped configs: paper, cpu-small"):
+        load_experiment_config(tmp_path / "absent.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("replications: [1,\n")
+    with pytest.raises(InputError, match="cannot parse"):
+        load_experiment_config(broken)
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- 1\n- 2\n")
+    with pytest.raises(InputError, match="mapping at the top level"):
+        load_experiment_config(listed)
