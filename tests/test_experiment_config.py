@@ -72,6 +72,8 @@ def test_path_config_and_defaults(tmp_path: Path) -> None:
     [
         ({"replicatoins": 2}, ["replicatoins", "replications", "baselines"]),
         ({"training": {"trian": {}}}, ["trian", "multiclass"]),
+        ({"stage_training": {"tumour": {}}}, ["tumour", "tumor", "liver"]),
+        ({"stage_training": {"tumor": {"trian": {}}}}, ["trian", "stage_training.tumor"]),
         ({"clinical": {"modle": "ols"}}, ["modle", "preset"]),
         ({"predict": {"contour": True}}, ["contour", "refine"]),
         ({"phantom": {"n": 3}}, ["n", "cases"]),
@@ -103,6 +105,21 @@ def test_unknown_keys_are_named_with_the_valid_ones(data: dict, names: list[str]
 def test_bad_values_are_clear_errors(data: dict, text: str) -> None:
     with pytest.raises(ExperimentConfigError, match=text):
         experiment_config_from_dict({"train_preset": "cpu-small", **data})
+
+
+def test_stage_training_changes_one_stage_only() -> None:
+    config = experiment_config_from_dict(
+        {
+            "train_preset": "cpu-small",
+            "training": {"train": {"max_epochs": 4}},
+            "stage_training": {"tumor": {"train": {"max_epochs": 9}, "model": {"dropout": 0.0}}},
+        }
+    )
+    assert config.tumor_config(smoothing=True).max_epochs == 9
+    assert config.tumor_config(smoothing=False).model.dropout == 0.0
+    assert config.stages.liver.max_epochs == 4 and config.stages.liver.model.dropout > 0
+    assert all(c.max_epochs == 4 for c in config.stages.multiclass.values())
+    assert config.to_dict()["stage_training"]["tumor"]["train"]["max_epochs"] == 9
 
 
 def test_missing_or_broken_files(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ An experiment file (YAML; shipped: ``paper`` and ``cpu-small`` in
     ablation_model: segresnetvae   # multi-class model of ablation I (trained with α)
     train_preset: cpu-small     # training preset the `training` tables are laid over
     training: {train: {...}, liver: {...}, tumor: {...}, multiclass: {...}, model: {...}}
+    stage_training: {tumor: {train: {max_epochs: 24}}}   # laid over `training` for one stage
     clinical: {...}             # ClinicalConfig fields (the soft-label regression)
     clinical_table: null        # path; default: found next to the data (see experiment.data)
     predict: {...}              # PredictConfig fields (``refine`` is switched per variant)
@@ -50,6 +51,7 @@ from smoothseg.training.config import (
 SHIPPED: tuple[str, ...] = ("paper", "cpu-small")
 EVALUATION_KEYS = ("size_rule", "size_threshold_cm", "percentile", "lesion_iou_threshold")
 TRAINING_TABLES = ("scale", "train", "model", "loss", "liver", "tumor", "multiclass")
+STAGES = ("liver", "tumor", "multiclass")
 
 
 class ExperimentConfigError(SmoothsegError, ValueError):
@@ -116,6 +118,8 @@ class ExperimentConfig:
         ablation_model: Multi-class model of ablation I (multi-class + contour + smoothing).
         train_preset: Training preset (``paper`` or ``cpu-small``) the tables are laid over.
         training: The training tables as given (kept for the record).
+        stage_training: Per-stage tables (``liver``, ``tumor``, ``multiclass``) laid over
+            ``training`` for that stage only, e.g. more epochs for the tumor stage.
         stages: The resolved training configs.
         clinical: Settings of the clinical soft-label regression.
         clinical_table: Clinical table path (``None``: found next to the data).
@@ -148,6 +152,7 @@ class ExperimentConfig:
     ablation_model: str = "segresnetvae"
     train_preset: str = "paper"
     training: Mapping[str, Any] = field(default_factory=dict)
+    stage_training: Mapping[str, Any] = field(default_factory=dict)
     clinical: ClinicalConfig = field(default_factory=ClinicalConfig)
     clinical_table: str | None = None
     predict: PredictConfig = field(default_factory=PredictConfig)
@@ -201,7 +206,7 @@ class ExperimentConfig:
                 out["resolved_training"] = value.to_dict()
             elif f.name in ("clinical", "predict", "phantom"):
                 out[f.name] = json.loads(json.dumps(asdict(value)))
-            elif f.name == "training":
+            elif f.name in ("training", "stage_training"):
                 out[f.name] = json.loads(json.dumps(dict(value)))
             elif isinstance(value, tuple):
                 out[f.name] = list(value)
@@ -234,18 +239,34 @@ def _models(names: Any, what: str) -> tuple[str, ...]:
 
 
 def _stages(
-    preset: str, training: Mapping[str, Any], models: tuple[str, ...], alpha: float
+    preset: str,
+    training: Mapping[str, Any],
+    models: tuple[str, ...],
+    alpha: float,
+    stage_training: Mapping[str, Any] | None = None,
 ) -> StagePlan:
     if preset not in PRESETS:
         raise ExperimentConfigError(f"unknown train_preset {preset!r}; valid: {', '.join(PRESETS)}")
     check_keys(training, TRAINING_TABLES, "training")
+    per_stage = dict(stage_training or {})
+    check_keys(per_stage, STAGES, "stage_training")
+    for stage, tables in per_stage.items():
+        if not isinstance(tables, Mapping):
+            raise ExperimentConfigError(f"stage_training.{stage} must be a table")
+        check_keys(tables, TRAINING_TABLES, f"stage_training.{stage}")
     data = merge(preset_data(preset), training)
-    name = f"{preset}+experiment" if training else preset
-    liver = _alpha(build_train_config("liver", data, preset=name), 0.0)
-    tumor = _alpha(build_train_config("tumor", data, preset=name), alpha)
+    name = f"{preset}+experiment" if training or per_stage else preset
+
+    def of(stage: str) -> Mapping[str, Any]:
+        return merge(data, per_stage.get(stage, {}))
+
+    liver = _alpha(build_train_config("liver", of("liver"), preset=name), 0.0)
+    tumor = _alpha(build_train_config("tumor", of("tumor"), preset=name), alpha)
     multiclass = {
         m: _alpha(
-            build_train_config("multiclass", merge(data, {"model": {"name": m}}), preset=name),
+            build_train_config(
+                "multiclass", merge(of("multiclass"), {"model": {"name": m}}), preset=name
+            ),
             0.0,
         )
         for m in models
@@ -301,11 +322,13 @@ def experiment_config_from_dict(
         check_keys(evaluation, EVALUATION_KEYS, "evaluation")
         values.update(evaluation)
         values["training"] = _section(data, "training")
+        values["stage_training"] = _section(data, "stage_training")
         values["stages"] = _stages(
             str(values.get("train_preset", _DEFAULTS["train_preset"])),
             values["training"],
             _multiclass_models(values),
             float(values.get("alpha", _DEFAULTS["alpha"])),
+            values["stage_training"],
         )
         return ExperimentConfig(**values)
     except (TypeError, ValueError) as exc:
