@@ -271,8 +271,8 @@ def _stages(
         )
         for m in models
     }
-    for stage in (liver, tumor, *multiclass.values()):
-        _check_vae_roi(stage)
+    for resolved in (liver, tumor, *multiclass.values()):
+        _check_vae_roi(resolved)
     return StagePlan(liver, tumor, multiclass)
 
 
