@@ -68,7 +68,8 @@ def detection_rows(summary: EvaluationSummary) -> tuple[list[str], list[list[str
     return headers, rows
 
 
-def _markdown_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+def markdown_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """Lines of a Markdown table (header row, rule, one line per row)."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return lines
@@ -105,9 +106,9 @@ def summary_markdown(summary: EvaluationSummary) -> str:
     lines = ["# Evaluation summary", ""]
     lines += [f"- {n}" for n in run_notes(summary)]
     lines += ["", "## Segmentation", ""]
-    lines += _markdown_table(*segmentation_rows(summary))
+    lines += markdown_table(*segmentation_rows(summary))
     lines += ["", "## Lesion detection (pooled over cases)", ""]
-    lines += _markdown_table(*detection_rows(summary))
+    lines += markdown_table(*detection_rows(summary))
     return "\n".join(lines) + "\n"
 
 

@@ -7,6 +7,7 @@ import io
 import math
 from pathlib import Path
 
+from smoothseg.evaluation.tables import markdown_table
 from smoothseg.experiment.tables import METRIC_LABELS, Table
 from smoothseg.io.atomic import atomic_output
 
@@ -14,11 +15,9 @@ from smoothseg.io.atomic import atomic_output
 def markdown(table: Table) -> str:
     """Markdown table (title as a bold line, note below)."""
     headers = [*table.index_names, *(METRIC_LABELS[m] for m in table.metrics)]
+    rows = [[*index, *(c.text() for c in cells)] for index, cells in table.rows]
     lines = [f"**{table.title}** (mean (sd) over replications)", ""]
-    lines.append("| " + " | ".join(headers) + " |")
-    lines.append("|" + "|".join("---" for _ in headers) + "|")
-    for index, cells in table.rows:
-        lines.append("| " + " | ".join([*index, *(c.text() for c in cells)]) + " |")
+    lines += markdown_table(headers, rows)
     if table.note:
         lines += ["", table.note]
     return "\n".join(lines) + "\n"

@@ -15,16 +15,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from smoothseg.evaluation.strata import size_group_names
+from smoothseg.evaluation.tables import METRIC_TITLES
 from smoothseg.experiment.predict import ABLATION, SMOOTHSEGNET, Variant, baseline_variant
 
 METRICS = ("accuracy", "dice", "iou", "sensitivity", "specificity")
-METRIC_LABELS = {
-    "accuracy": "Accuracy",
-    "dice": "Dice",
-    "iou": "IoU",
-    "sensitivity": "Sensitivity",
-    "specificity": "Specificity",
-}
+METRIC_LABELS = {m: METRIC_TITLES[m] for m in METRICS}
 #: Paper's row order of the baselines (Tables 2-4) and their display names.
 MODEL_LABELS = {
     "unet": "U-Net",

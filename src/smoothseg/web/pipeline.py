@@ -16,6 +16,7 @@ import numpy as np
 from smoothseg.errors import InputError
 from smoothseg.inference import PredictConfig, Predictor
 from smoothseg.io import Volume, looks_like_labels, read_volume, write_volume
+from smoothseg.io.modality import check_ct_intensities
 from smoothseg.postprocess.run import ScanResult, predict_scan
 from smoothseg.web.jobs import Job
 from smoothseg.web.safety import safe_extract_zip
@@ -31,8 +32,6 @@ DOWNLOADS = {
 #: Viewer volumes (file name → structure).
 VIEWER = {"ct.nii.gz": "ct", "liver.nii.gz": "liver", "tumor.nii.gz": "tumor"}
 _VOLUME_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
-#: A CT in Hounsfield units has air (-1000) or at least fat (about -100) somewhere.
-CT_MIN_HU = -200.0
 
 
 class ModelHolder:
@@ -108,13 +107,14 @@ def check_ct(volume: Volume, label: str) -> None:
             "this looks like a label map (a few whole-number values), not a CT scan; "
             "upload the CT image itself",
         )
-    low = float(np.nanmin(array))
-    if low > CT_MIN_HU:
+    try:
+        check_ct_intensities(volume, label)  # the same check predict runs
+    except InputError as exc:
         raise InputError(
             label,
-            f"this does not look like a CT scan in Hounsfield units (its lowest value is "
-            f"{low:g}; air and fat are negative on CT); smoothseg segments CT only",
-        )
+            f"this does not look like a CT scan in Hounsfield units ({exc.problem}); "
+            "smoothseg segments CT only",
+        ) from exc
 
 
 def prepare_input(path: Path, job: Job, label: str, settings: WebSettings) -> Path:
