@@ -133,3 +133,14 @@ def test_missing_or_broken_files(tmp_path: Path) -> None:
     listed.write_text("- 1\n- 2\n")
     with pytest.raises(InputError, match="mapping at the top level"):
         load_experiment_config(listed)
+
+
+def test_demo_refuses_to_replace_another_cohort(tmp_path: Path) -> None:
+    from smoothseg.experiment import run_demo
+
+    cohort = tmp_path / "phantom"
+    cohort.mkdir()
+    (cohort / "phantom_config.json").write_text('{"n_cases": 99, "seed": 5}', encoding="utf-8")
+    with pytest.raises(InputError, match="holds another cohort than this config's"):
+        run_demo(load_experiment_config("cpu-small"), out=tmp_path)
+    assert not (tmp_path / "experiment").exists()

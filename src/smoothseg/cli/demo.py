@@ -30,66 +30,23 @@ def demo(
 
     from rich.console import Console
 
-    from smoothseg.errors import InputError
-    from smoothseg.experiment import load_experiment_config, run_experiment
-    from smoothseg.phantom import PhantomConfig, generate_cohort
+    from smoothseg.experiment import load_experiment_config
+    from smoothseg.experiment.demo import run_demo
 
     console = Console()
     start = time.perf_counter()
-    cfg = load_experiment_config(config)
-    p = cfg.phantom
-    cohort = out / "phantom"
 
     def say(line: str) -> None:
         console.print(
             f"[dim]{time.perf_counter() - start:6.0f}s[/] [bold cyan]▶[/] {line}", highlight=False
         )
 
-    same = _same_cohort(cohort, p.cases, p.seed, p.shape, p.spacing_mm)
-    if cohort.exists() and not same and not overwrite:
-        raise InputError(cohort, "holds another cohort than this config's; pass --overwrite")
-    if overwrite or not same:
-        say(
-            f"phantom cohort: {p.cases} cases, seed {p.seed}, {p.shape} voxels of {p.spacing_mm} mm"
-        )
-        phantom = PhantomConfig.preset(p.size, shape=p.shape, spacing_mm=p.spacing_mm)
-        generate_cohort(cohort, p.cases, seed=p.seed, config=phantom, overwrite=True)
-    else:
-        say(f"phantom cohort in {cohort} exists, reused")
-    result = run_experiment(
-        cfg,
-        data=cohort,
-        out=out / "experiment",
-        overwrite=overwrite,
-        resume=True,
-        progress=progress,
-        say=say,
+    result = run_demo(
+        load_experiment_config(config), out=out, overwrite=overwrite, progress=progress, say=say
     )
     say(f"done: {len(result.log.ran)} step(s) run, {len(result.log.skipped)} skipped")
     console.print(f"Report: [bold]{result.report}[/]", highlight=False)
     typer.echo(str(result.report))
-
-
-def _same_cohort(
-    cohort: Path,
-    cases: int,
-    seed: int,
-    shape: tuple[int, int, int],
-    spacing_mm: tuple[float, float, float],
-) -> bool:
-    """Whether ``cohort`` is the phantom cohort these settings generate (then it is reused)."""
-    import json
-
-    try:
-        saved = json.loads((cohort / "phantom_config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (
-        saved.get("n_cases") == cases
-        and saved.get("seed") == seed
-        and tuple(saved.get("shape", ())) == tuple(shape)
-        and tuple(float(s) for s in saved.get("spacing_mm", ())) == tuple(spacing_mm)
-    )
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,7 @@ from smoothseg.experiment.config import (
     experiment_config_from_dict,
     load_experiment_config,
 )
+from smoothseg.experiment.demo import run_demo
 from smoothseg.experiment.runner import ExperimentResult, run_experiment
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "StagePlan",
     "experiment_config_from_dict",
     "load_experiment_config",
+    "run_demo",
     "run_experiment",
 ]

@@ -1,0 +1,71 @@
+"""``smoothseg demo``, the README's main job: a phantom cohort and the CPU-scale experiment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from smoothseg.errors import InputError
+from smoothseg.experiment.config import ExperimentConfig, PhantomSettings
+from smoothseg.experiment.runner import ExperimentResult, Log, run_experiment
+from smoothseg.phantom import PhantomConfig, generate_cohort
+
+
+def run_demo(
+    config: ExperimentConfig,
+    *,
+    out: str | Path,
+    overwrite: bool = False,
+    progress: bool = True,
+    say: Log | None = None,
+) -> ExperimentResult:
+    """Generate (or reuse) the config's phantom cohort in ``out/phantom``, run the experiment.
+
+    Args:
+        config: The experiment (its ``phantom`` settings describe the cohort).
+        out: Output folder: ``phantom/`` and ``experiment/`` (with ``report.md``) go there.
+        overwrite: Start over; otherwise an earlier demo in ``out`` is resumed.
+        progress: Show the trainers' progress bars.
+        say: Receives one line per step.
+
+    Raises:
+        InputError: ``out/phantom`` holds another cohort and ``overwrite`` is not set.
+
+    """
+    tell = say or (lambda line: None)
+    p = config.phantom
+    cohort = Path(out) / "phantom"
+    same = _same_cohort(cohort, p)
+    if cohort.exists() and not same and not overwrite:
+        raise InputError(cohort, "holds another cohort than this config's; pass --overwrite")
+    if overwrite or not same:
+        tell(
+            f"phantom cohort: {p.cases} cases, seed {p.seed}, {p.shape} voxels of {p.spacing_mm} mm"
+        )
+        phantom = PhantomConfig.preset(p.size, shape=p.shape, spacing_mm=p.spacing_mm)
+        generate_cohort(cohort, p.cases, seed=p.seed, config=phantom, overwrite=True)
+    else:
+        tell(f"phantom cohort in {cohort} exists, reused")
+    return run_experiment(
+        config,
+        data=cohort,
+        out=Path(out) / "experiment",
+        overwrite=overwrite,
+        resume=True,
+        progress=progress,
+        say=say,
+    )
+
+
+def _same_cohort(cohort: Path, p: PhantomSettings) -> bool:
+    """Whether ``cohort`` is the phantom cohort these settings generate (then it is reused)."""
+    try:
+        saved = json.loads((cohort / "phantom_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        saved.get("n_cases") == p.cases
+        and saved.get("seed") == p.seed
+        and tuple(saved.get("shape", ())) == tuple(p.shape)
+        and tuple(float(s) for s in saved.get("spacing_mm", ())) == tuple(p.spacing_mm)
+    )
