@@ -391,3 +391,42 @@ def test_ct_slices_with_blank_sop_class_take_it_from_the_file_meta(
     ref = ds.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0]
     assert ref.ReferencedSOPClassUID == pydicom.uid.CTImageStorage
     assert np.array_equal(read_dicom_seg(path, ct).label.array, _truth())
+
+
+@pytest.mark.parametrize(
+    ("charset", "written"),
+    [
+        ("", None),
+        (["", "ISO 2022 IR 87"], ["ISO 2022 IR 6", "ISO 2022 IR 87"]),
+        ("bogus", "ISO_IR 192"),
+    ],
+)
+def test_seg_is_written_whatever_the_ct_character_set(
+    tmp_path: Path, charset: object, written: object
+) -> None:
+    files = write_dicom_series(
+        Volume(np.full(SHAPE, -50, np.int16), _affine()), tmp_path / "ct", DicomSeriesMeta()
+    )
+    for path in files:  # as real exporters write it (the dcmqi CT has an empty value)
+        ds = pydicom.dcmread(path)
+        ds.SpecificCharacterSet = charset
+        ds.save_as(path)
+    ct = read_dicom_series(tmp_path / "ct")
+    path = _write(ct, tmp_path / "seg.dcm")
+    assert pydicom.dcmread(path).get("SpecificCharacterSet") == written
+    assert np.array_equal(read_dicom_seg(path, ct).label.array, _truth())
+
+
+@pytest.mark.realdata
+def test_seg_is_written_on_the_dcmqi_ct_with_its_empty_character_set(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    folder = require(shared_data / "dcmqi-ct3slice")
+    ct = read_dicom_series(folder)
+    assert pydicom.dcmread(ct.files[0].path).SpecificCharacterSet == ""
+    label = np.zeros(ct.volume.shape, np.uint8)
+    label[100:300, 120:320, :] = 1
+    label[180:220, 200:240, 1] = 2
+    path = write_dicom_seg(ct.volume.with_array(label, kind="label"), ct, tmp_path / "seg.dcm")
+    result = read_dicom_seg(path, ct, canonical=False)
+    assert np.array_equal(result.label.array, label)

@@ -76,12 +76,17 @@ def _split_part(
 
 @logged_command("clinical-fit", out="out")
 def fit(
-    table: Path = typer.Option(..., "--table", help=_TABLE_HELP),
+    table: Path = typer.Option(..., "--table", help=_TABLE_HELP, readable=False),
     manifest: Path = typer.Option(
-        ..., "--manifest", help="Prepared cache manifest, or a CSV with case_id and tlvr."
+        ...,
+        "--manifest",
+        help="Prepared cache manifest, or a CSV with case_id and tlvr.",
+        readable=False,
     ),
-    out: Path = typer.Option(..., "--out", help="Output folder."),
-    split: Path | None = typer.Option(None, "--split", help="splits.json of `smoothseg split`."),
+    out: Path = typer.Option(..., "--out", help="Output folder.", readable=False),
+    split: Path | None = typer.Option(
+        None, "--split", help="splits.json of `smoothseg split`.", readable=False
+    ),
     replication: int | None = typer.Option(
         None, "--replication", help="Split part replication_N (1-based)."
     ),
@@ -184,7 +189,7 @@ def fit(
 
 
 def inspect(
-    table: Path = typer.Option(..., "--table", help=_TABLE_HELP),
+    table: Path = typer.Option(..., "--table", help=_TABLE_HELP, readable=False),
     sheet: str = typer.Option("data table", "--sheet", help="Worksheet of an .xlsx table."),
     as_json: bool = typer.Option(False, "--json", help="Print the table report as JSON."),
 ) -> None:

@@ -14,7 +14,7 @@ from smoothseg.cli.runlog import logged_command
 
 @logged_command("demo", out="out")
 def demo(
-    out: Path = typer.Option(Path("demo-output"), "--out", help="Output folder."),
+    out: Path = typer.Option(Path("demo-output"), "--out", help="Output folder.", readable=False),
     config: str = typer.Option(
         "cpu-small", "--config", help="Experiment config (shipped name or YAML file)."
     ),

@@ -15,13 +15,17 @@ def evaluate(
         ...,
         "--pred",
         help="Folder of predicted label maps: <id>.nii.gz, <id>_label.nii.gz or <id>/label.nii.gz.",
+        readable=False,
     ),
     ref: Path = typer.Option(
         ...,
         "--ref",
         help="Reference labels: a folder (same layouts), a prepared cache folder or its manifest.",
+        readable=False,
     ),
-    out: Path = typer.Option(..., "--out", help="Output folder for the CSV/JSON/Markdown files."),
+    out: Path = typer.Option(
+        ..., "--out", help="Output folder for the CSV/JSON/Markdown files.", readable=False
+    ),
     size_rule: str = typer.Option(
         "mask",
         "--size-rule",
@@ -29,7 +33,10 @@ def evaluate(
         "(Tr_Size), or clinical-then-mask.",
     ),
     clinical: Path | None = typer.Option(
-        None, "--clinical", help="Clinical table (xlsx/csv with TCIA_ID and Tr_Size in cm)."
+        None,
+        "--clinical",
+        help="Clinical table (xlsx/csv with TCIA_ID and Tr_Size in cm).",
+        readable=False,
     ),
     lesion_threshold: float = typer.Option(
         0.5, "--lesion-threshold", help="A lesion is detected when IoU > this (LiTS: 0.5)."

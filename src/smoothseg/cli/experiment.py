@@ -20,12 +20,16 @@ def experiment(
         ...,
         "--data",
         help="Prepared cache (smoothseg prepare) or phantom cohort (prepared into OUT/cache).",
+        readable=False,
     ),
-    out: Path = typer.Option(..., "--out", help="Output folder (runs, tables, figures, report)."),
+    out: Path = typer.Option(
+        ..., "--out", help="Output folder (runs, tables, figures, report).", readable=False
+    ),
     clinical: Path | None = typer.Option(
         None,
         "--clinical",
         help="Clinical table for the soft labels (default: the config's, or found beside DATA).",
+        readable=False,
     ),
     resume: bool = typer.Option(
         True,

@@ -9,7 +9,9 @@ import typer
 
 
 def info(
-    path: Path = typer.Argument(..., help="NIfTI/NRRD/MHA file, DICOM file, or DICOM folder."),
+    path: Path = typer.Argument(
+        ..., help="NIfTI/NRRD/MHA file, DICOM file, or DICOM folder.", readable=False
+    ),
     series: str | None = typer.Option(
         None, "--series", help="DICOM series: UID, series number, folder name or description."
     ),

@@ -11,7 +11,7 @@ from smoothseg.cli.runlog import logged_command
 
 @logged_command("phantom", out="out")
 def phantom(
-    out: Path = typer.Option(..., "--out", help="Cohort folder to create."),
+    out: Path = typer.Option(..., "--out", help="Cohort folder to create.", readable=False),
     cases: int = typer.Option(10, "--cases", min=1, help="Number of cases."),
     seed: int = typer.Option(0, "--seed", min=0, help="Cohort seed (same seed, same files)."),
     size: str = typer.Option(

@@ -18,15 +18,17 @@ def predict(
         "-i",
         help="CT file (NIfTI/NRRD/MHA), DICOM series or TCIA study folder; or, for batch mode, "
         "a folder of scans or a CSV manifest (case_id, image).",
+        readable=False,
     ),
     out: Path = typer.Option(
-        ..., "--out", "-o", help="Output folder (batch: one subfolder per case)."
+        ..., "--out", "-o", help="Output folder (batch: one subfolder per case).", readable=False
     ),
     model: Path | None = typer.Option(
         None,
         "--model",
         help="Model folder (liver/ + tumor/ bundles, or one bundle). Default: the "
         "shipped model, trained on synthetic phantoms (not for clinical use).",
+        readable=False,
     ),
     series: str | None = typer.Option(
         None, "--series", help="DICOM series UID/number/description."

@@ -30,10 +30,15 @@ def prepare(
     format: str = typer.Option(
         ..., "--format", "-f", help="Dataset format: hcc-tace-seg, lits, msd, ircadb, pairs."
     ),
-    root: Path = typer.Option(..., "--root", help="Dataset root folder."),
-    out: Path = typer.Option(..., "--out", help="Cache folder to write (or resume)."),
+    root: Path = typer.Option(..., "--root", help="Dataset root folder.", readable=False),
+    out: Path = typer.Option(
+        ..., "--out", help="Cache folder to write (or resume).", readable=False
+    ),
     clinical: Path | None = typer.Option(
-        None, "--clinical", help="Clinical table (xlsx sheet 'data table' or CSV with TCIA_ID)."
+        None,
+        "--clinical",
+        help="Clinical table (xlsx sheet 'data table' or CSV with TCIA_ID).",
+        readable=False,
     ),
     segment_map: list[str] | None = typer.Option(
         None,

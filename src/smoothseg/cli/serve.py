@@ -13,6 +13,7 @@ def serve(
         "--model",
         help="Model folder (liver/ + tumor/ bundles, or one bundle). Default: the shipped "
         "model, trained on synthetic phantoms (not for clinical use).",
+        readable=False,
     ),
     host: str = typer.Option(
         "127.0.0.1",

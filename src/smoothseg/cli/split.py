@@ -22,7 +22,7 @@ def _split_folder(arguments: dict[str, Any]) -> Path:
 @logged_command("split", out=_split_folder)
 def split(
     manifest: Path = typer.Option(
-        ..., "--manifest", help="manifest.json / manifest.csv, or the cache folder."
+        ..., "--manifest", help="manifest.json / manifest.csv, or the cache folder.", readable=False
     ),
     replications: int | None = typer.Option(
         None, "--replications", help="Independent test splits (default 3, as in the paper)."
@@ -36,7 +36,10 @@ def split(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the shuffles."),
     out: Path | None = typer.Option(
-        None, "--out", help="Output JSON (default: splits.json beside the manifest)."
+        None,
+        "--out",
+        help="Output JSON (default: splits.json beside the manifest).",
+        readable=False,
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
     as_json: bool = typer.Option(False, "--json", help="Print the splits as JSON."),

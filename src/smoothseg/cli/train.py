@@ -16,22 +16,32 @@ STAGES = ("liver", "tumor", "multiclass")
 @logged_command("train", out="out")
 def train(
     stage: str = typer.Argument(..., help="liver (global view), tumor (local view), multiclass."),
-    data: Path = typer.Option(..., "--data", help="Prepared cache folder (smoothseg prepare)."),
-    split: Path = typer.Option(..., "--split", help="Splits JSON (smoothseg split)."),
-    out: Path = typer.Option(..., "--out", help="Run folder to write."),
+    data: Path = typer.Option(
+        ..., "--data", help="Prepared cache folder (smoothseg prepare).", readable=False
+    ),
+    split: Path = typer.Option(
+        ..., "--split", help="Splits JSON (smoothseg split).", readable=False
+    ),
+    out: Path = typer.Option(..., "--out", help="Run folder to write.", readable=False),
     replication: int | None = typer.Option(
         None, "--replication", help="Use split replication_I (1-based); default: the first."
     ),
     fold: int | None = typer.Option(None, "--fold", help="Use split fold_I (1-based)."),
     soft_labels: Path | None = typer.Option(
-        None, "--soft-labels", help="soft_labels.csv (case_id, tlvr_hat); tumor stage only."
+        None,
+        "--soft-labels",
+        help="soft_labels.csv (case_id, tlvr_hat); tumor stage only.",
+        readable=False,
     ),
     model: str | None = typer.Option(None, "--model", help="Model name (default segresnetvae)."),
     preset: str | None = typer.Option(
         None, "--preset", help="Shipped config: paper (default) or cpu-small."
     ),
     config: Path | None = typer.Option(
-        None, "--config", help="TOML/JSON config laid over the preset (same tables)."
+        None,
+        "--config",
+        help="TOML/JSON config laid over the preset (same tables).",
+        readable=False,
     ),
     max_epochs: int | None = typer.Option(None, "--max-epochs", help="Override max_epochs."),
     device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda, cuda:1..."),
@@ -47,7 +57,11 @@ def train(
         help="Train with N processes (DDP via torchrun: one per GPU, gloo on CPU).",
     ),
     checksum_log: Path | None = typer.Option(
-        None, "--checksum-log", hidden=True, help="Debug: per-step weight checksums per rank."
+        None,
+        "--checksum-log",
+        hidden=True,
+        help="Debug: per-step weight checksums per rank.",
+        readable=False,
     ),
 ) -> None:
     """Train one stage; writes metrics.csv, curves.png, checkpoints and bundle/ in --out."""

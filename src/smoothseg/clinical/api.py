@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from smoothseg.clinical.cohort import Case
 from smoothseg.clinical.compare import ModelScore, compare_models
 from smoothseg.clinical.features import FeatureSet, resolve_features
@@ -137,6 +139,29 @@ def _check_cases(cases: Sequence[Case]) -> None:
             raise InputError("--manifest", f"case {c.case_id}: TLVR {c.tlvr} is not in [0, 1]")
 
 
+def _check_filled(table: ClinicalTable, columns: Sequence[str], patients: Sequence[str]) -> None:
+    """Refuse a fit whose every candidate column is empty for the training rows.
+
+    Such a fit would "succeed" with one constant soft label for every case.
+    """
+    if not columns:
+        return  # preset "none": a constant soft label is what was asked for
+    rows = table.rows(patients)
+    for name in columns:
+        values = table.values[name][rows]
+        if table.types[name].kind == "numeric":
+            if np.any(np.isfinite(values.astype(np.float64))):
+                return
+        elif any(v is not None for v in values):
+            return
+    shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "")
+    raise InputError(
+        table.path,
+        f"every feature column ({shown}) is empty for the {len(set(patients))} training "
+        "patient(s): nothing to fit soft labels from (wrong table, or a column-name mismatch?)",
+    )
+
+
 def fit_clinical(
     table: ClinicalTable,
     cases: Sequence[Case],
@@ -192,6 +217,7 @@ def fit_clinical(
             f"only {len(patients)} training patient(s) have a clinical row and a TLVR; need 2+ "
             f"({len(join.missing)} of {len(cases)} cases have no clinical row)",
         )
+    _check_filled(table, features.columns, [c.patient_id for c in train_cases])
     settings = cfg.settings()
     cross = cross_fit(table, train_cases, test_cases, features.columns, settings)
     comparison: list[ModelScore] = []

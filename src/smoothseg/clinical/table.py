@@ -222,6 +222,42 @@ def _check_parseable(
         )
 
 
+#: No clinical value is this large; a cell beyond it (``1e308``) is a typo or a corrupt table.
+MAX_ABS_VALUE = 1e12
+
+
+def _check_unique_ids(path: Path, ids: tuple[str, ...]) -> None:
+    """Refuse ids that repeat, also when they differ only in letter case or spaces.
+
+    The join with cases ignores case (``HCC_005`` matches ``hcc_005``), so two such rows
+    would silently compete for the same patient.
+    """
+    groups: dict[str, list[str]] = {}
+    for pid in ids:
+        groups.setdefault(pid.strip().casefold(), []).append(pid)
+    dupes = [names for names in groups.values() if len(names) > 1]
+    if not dupes:
+        return
+    shown = ", ".join(" / ".join(dict.fromkeys(names)) for names in dupes[:10])
+    exact = all(len(set(names)) == 1 for names in dupes)
+    how = "" if exact else " (ids differing only in letter case or spaces are the same patient)"
+    raise InputError(path, f"duplicate {ID_COLUMN} value(s): {shown}{how}")
+
+
+def _check_magnitude(
+    path: Path, name: str, values: npt.NDArray[Any], ids: tuple[str, ...]
+) -> None:
+    """Refuse a numeric cell that is infinite or beyond :data:`MAX_ABS_VALUE`."""
+    bad = np.flatnonzero(np.isinf(values) | (np.abs(np.nan_to_num(values)) > MAX_ABS_VALUE))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(
+            path,
+            f"column {name!r}: value {values[i]:g} of {ids[i]} is not a plausible number "
+            f"(beyond ±{MAX_ABS_VALUE:g}); fix the cell or clear it",
+        )
+
+
 def read_clinical_table(path: str | Path, *, sheet: str = DATA_SHEET) -> ClinicalTable:
     """Read and type a clinical table.
 
@@ -249,9 +285,7 @@ def read_clinical_table(path: str | Path, *, sheet: str = DATA_SHEET) -> Clinica
         if not pid and any(not is_missing(col[i]) for col in by_name.values())
     )
     ids = tuple(raw_ids[i] for i in keep)
-    dupes = sorted(k for k, n in Counter(ids).items() if n > 1)
-    if dupes:
-        raise InputError(p, f"duplicate {ID_COLUMN} value(s): {', '.join(dupes[:10])}")
+    _check_unique_ids(p, ids)
     types: dict[str, ColumnType] = {}
     values: dict[str, npt.NDArray[Any]] = {}
     reports: list[ColumnReport] = []
@@ -266,6 +300,8 @@ def read_clinical_table(path: str | Path, *, sheet: str = DATA_SHEET) -> Clinica
             ctype = infer_type(name, rows)
             unknown_columns.append(name)
         parsed = (parse_numeric if ctype.kind == "numeric" else parse_coded)(rows, ctype)
+        if ctype.kind == "numeric":
+            _check_magnitude(p, name, parsed.values, ids)
         if ctype.known:
             _check_parseable(p, name, ctype.kind, len(rows), parsed.missing, parsed.unknown)
         types[name], values[name] = ctype, parsed.values

@@ -13,6 +13,7 @@ import io
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from smoothseg.errors import InputError
@@ -122,6 +123,26 @@ class ManifestRow:
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ManifestRow))
 
 
+def check_case_ids(case_ids: Iterable[str], where: str | Path = "--manifest") -> None:
+    """Refuse blank case ids and ids that repeat (also when differing only in letter case).
+
+    Case ids name the cache's folders and the prediction files: ``HCC_005`` and ``hcc_005``
+    collide on case-insensitive file systems and in the clinical join.
+
+    Raises:
+        InputError: A blank or repeated id.
+
+    """
+    seen: dict[str, str] = {}
+    for case_id in case_ids:
+        if not case_id.strip():
+            raise InputError(where, "a case has a blank case_id; every case needs an id")
+        key = case_id.strip().casefold()
+        if key in seen:
+            same = "" if seen[key] == case_id else f" and {case_id!r} (letter case differs)"
+            raise InputError(where, f"duplicate case_id {seen[key]!r}{same}; ids must be unique")
+        seen[key] = case_id
+
 def write_manifest(rows: list[ManifestRow], folder: str | Path) -> tuple[Path, Path]:
     """Write ``manifest.csv`` and ``manifest.json`` into ``folder`` (replacing them)."""
     base = Path(folder)
@@ -160,14 +181,18 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
                     "not a prepared-cache manifest (a phantom cohort's manifest? run "
                     "`smoothseg prepare --format pairs --root COHORT --out CACHE` first)",
                 )
-            return [ManifestRow.from_json(item) for item in doc["cases"]]
+            rows = [ManifestRow.from_json(item) for item in doc["cases"]]
+            check_case_ids((r.case_id for r in rows), p)
+            return rows
         reader = csv.DictReader(io.StringIO(text))
         missing = [
             c for c in ("case_id", "shape", "spacing_mm") if c not in (reader.fieldnames or [])
         ]
         if missing:
             raise InputError(p, f"not a smoothseg manifest: missing column(s) {', '.join(missing)}")
-        return [ManifestRow.from_csv(cells) for cells in reader]
+        rows = [ManifestRow.from_csv(cells) for cells in reader]
+        check_case_ids((r.case_id for r in rows), p)
+        return rows
     except InputError:
         raise
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:

@@ -9,7 +9,8 @@ Writes into the cache folder:
 * ``prepare.json`` — the format, root and options the cache was made from.
 
 A case that cannot be used (missing SEG, unreadable or tilted series, mismatched geometry,
-unknown segment names...) is skipped with its reason and the run goes on. Re-running into the
+unknown segment names, an image that is not a CT in HU: NaN voxels, a label map, an MR...) is
+skipped with its reason and the run goes on. Re-running into the
 same cache skips finished cases; ``overwrite`` re-prepares them.
 """
 
@@ -34,6 +35,7 @@ from smoothseg.datasets.labels import label_stats
 from smoothseg.datasets.manifest import ManifestRow, write_manifest
 from smoothseg.errors import InputError, SmoothsegError
 from smoothseg.io.atomic import atomic_output
+from smoothseg.io.modality import check_ct_intensities
 
 log = logging.getLogger(__name__)
 CaseStatus = Literal["prepared", "cached", "skipped"]
@@ -154,6 +156,7 @@ def _prepare_one(case: CaseSource, config: PrepareConfig) -> CaseOutcome:
                 label_source=row.label_source,
             )
     loaded = load_case(case, config.options)
+    check_ct_intensities(loaded.image, loaded.image_source)  # NaN, label map, MR: one line
     values = set(np.unique(np.asarray(loaded.label.array)).tolist())
     if not values <= {0, 1, 2}:
         raise InputError(loaded.label_source, f"harmonized label holds values {sorted(values)}")

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from smoothseg.datasets.manifest import check_case_ids
 from smoothseg.errors import InputError
 from smoothseg.io.atomic import atomic_output
 
@@ -75,6 +76,9 @@ def _check(config: SplitConfig, n_patients: int) -> None:
         raise InputError("--folds", f"must be between 2 and the patient count ({n_patients})")
     if n_patients < 2:
         raise InputError("--manifest", f"need at least 2 patients to split, got {n_patients}")
+    if not 0 <= config.seed < 2**63:
+        raise InputError("--seed", f"must be a non-negative integer, got {config.seed}")
+
 
 
 def _count(fraction: float, n: int) -> int:
@@ -100,9 +104,11 @@ def make_splits(patients_of_cases: dict[str, str], config: SplitConfig) -> list[
         config: Scheme, fractions and seed.
 
     Raises:
-        InputError: invalid fractions/counts or fewer than two patients.
+        InputError: invalid fractions/counts/seed, blank or repeated case ids, or fewer than
+            two patients.
 
     """
+    check_case_ids(patients_of_cases)
     cases_of: dict[str, list[str]] = defaultdict(list)
     for case, patient in patients_of_cases.items():
         cases_of[patient].append(case)

@@ -168,8 +168,8 @@ def pair_cases(pred_dir: str | Path, ref: str | Path) -> Pairing:
     """Pair the predictions in ``pred_dir`` with the reference cases of ``ref``.
 
     Raises:
-        InputError: a folder is missing or ambiguous, the manifest is unreadable, or ``ref``
-            holds no reference case.
+        InputError: a folder is missing or ambiguous, the manifest is unreadable, ``ref``
+            holds no reference case, or no prediction matches any reference case.
 
     """
     predictions = label_folder_files(pred_dir)
@@ -183,4 +183,12 @@ def pair_cases(pred_dir: str | Path, ref: str | Path) -> Pairing:
         pred = predictions[key] if key is not None else None
         pairs.append(CasePair(case_id, patient_id, pred, source, from_cache))
     unmatched = tuple(sorted(k for k in predictions if k not in used))
+    if pairs and not used:
+        found = ", ".join(unmatched[:5]) or "none"
+        wanted = ", ".join(p.case_id for p in pairs[:5])
+        raise InputError(
+            Path(pred_dir),
+            f"no prediction matches a reference case (predictions: {found}; references: "
+            f"{wanted}{', ...' if len(pairs) > 5 else ''}): wrong folder, or other case ids?",
+        )
     return Pairing(tuple(pairs), unmatched)

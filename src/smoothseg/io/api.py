@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import numpy.typing as npt
 
 from smoothseg.errors import GeometryError, InputError, SmoothsegError, UnsupportedFormatError
 from smoothseg.io.atomic import atomic_output, write_problem
+from smoothseg.io.limits import ReadLimits
 from smoothseg.io.registry import READERS, WRITERS, ReaderSpec, ReadOptions
 from smoothseg.io.volume import Volume, VolumeKind
 
@@ -77,6 +80,7 @@ def read_volume(
     series: str | None = None,
     format: str | None = None,
     canonical: bool = True,
+    limits: ReadLimits | None = None,
 ) -> Volume:
     """Read a 3D volume from a file or a DICOM folder.
 
@@ -87,19 +91,20 @@ def read_volume(
         series: DICOM series to read (UID, number, folder name or description).
         format: Force a reader by name (see ``READERS.names()``).
         canonical: Reorient to RAS voxel order (recording the native grid).
+        limits: Declared-size limits and detached-data confinement (default:
+            :meth:`ReadLimits.from_env`, the documented defaults).
 
     Raises:
-        InputError: the path is missing, empty, unreadable, or not a 3D volume.
+        InputError: the path is missing, empty, unreadable, not a regular file or folder,
+            declares more than ``limits`` allow, or is not a 3D volume of real numbers.
 
     """
     p = Path(path).expanduser()
-    if not p.exists():
-        raise InputError(p, "no such file or folder")
-    if p.is_file() and p.stat().st_size == 0:
-        raise InputError(p, "file is empty (0 bytes)")
+    check_readable(p)
     spec = reader_for(p, format)
+    options = ReadOptions(series=series, limits=limits or ReadLimits.from_env())
     try:
-        volume = spec.read(p, ReadOptions(series=series))
+        volume = spec.read(p, options)
     except GeometryError as exc:  # e.g. a singular affine from a corrupt header: name the file
         raise InputError(p, f"invalid geometry in {spec.description} header: {exc}") from exc
     except SmoothsegError:
@@ -110,6 +115,7 @@ def read_volume(
         raise InputError(p, f"cannot read as {spec.description}: nesting too deep") from exc
     except Exception as exc:  # third-party readers raise anything on corrupt input
         raise InputError(p, f"cannot read as {spec.description}: {_reason(exc)}") from exc
+    check_real_valued(volume.array, p)
     if kind is None:
         kind = "label" if looks_like_labels(volume.array) else "image"
     if kind == "label":
@@ -120,6 +126,46 @@ def read_volume(
         return volume.to_canonical()
     except (ValueError, GeometryError) as exc:  # nibabel cannot orient a degenerate affine
         raise InputError(p, f"cannot orient the voxel axes (degenerate affine): {exc}") from exc
+
+
+def check_readable(path: Path) -> None:
+    """Refuse a missing, unreadable, empty or special path (FIFO, device, socket) in one line.
+
+    A FIFO would block the reader forever and a device such as ``/dev/zero`` never ends.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(path, "no such file or folder") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot open: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise InputError(path, "cannot read this folder: permission denied")
+        return
+    if not stat.S_ISREG(mode):
+        raise InputError(path, "not a regular file (a FIFO, device or socket); give a scan file")
+    if not os.access(path, os.R_OK):
+        raise InputError(path, "cannot read this file: permission denied")
+    if path.stat().st_size == 0:
+        raise InputError(path, "file is empty (0 bytes)")
+
+
+def check_real_valued(array: npt.NDArray[Any], path: Path) -> None:
+    """Refuse complex, colour (RGB) or other non-numeric voxels with one line."""
+    kind = array.dtype.kind
+    if kind in "biuf":
+        return
+    if kind == "c":
+        what = f"complex values ({array.dtype})"
+        hint = "take the magnitude first"
+    elif array.dtype.names:
+        what = f"voxels with several fields ({', '.join(array.dtype.names)}; RGB colour?)"
+        hint = "give a grey-level scan"
+    else:
+        what = f"non-numeric voxels ({array.dtype})"
+        hint = "give a grey-level scan"
+    raise InputError(path, f"image holds {what}; smoothseg needs real intensities: {hint}")
 
 
 def _reason(exc: BaseException) -> str:

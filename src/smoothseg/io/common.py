@@ -16,6 +16,12 @@ MAX_VOLUME_BYTES = 64 * 2**30
 #: this many times the compressed file size is corrupt.
 MAX_COMPRESSION_RATIO = 1100
 
+#: A CT voxel is larger than this along every axis (mm); smaller means a corrupt header or
+#: another unit (metres).
+MIN_SPACING_MM = 0.01
+#: ... and smaller than this (mm).
+MAX_SPACING_MM = 100.0
+
 #: Multiply an LPS affine by this (on the left) to get RAS, and vice versa.
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
@@ -32,6 +38,25 @@ def require_3d(array: npt.NDArray[Any], path: Path) -> npt.NDArray[Any]:
     if array.ndim < 3 or min(array.shape) <= 1:
         raise InputError(path, f"image is 2D (shape {shape}); smoothseg needs a 3D volume")
     return array
+
+
+def check_spacing(path: Path, affine: npt.NDArray[np.float64]) -> None:
+    """Refuse voxel sizes no CT has (below :data:`MIN_SPACING_MM`, above :data:`MAX_SPACING_MM`).
+
+    Non-finite affines are left to :class:`~smoothseg.io.volume.Volume`, which names them.
+    """
+    matrix = np.asarray(affine, dtype=np.float64)[:3, :3]
+    if not np.all(np.isfinite(matrix)):
+        return
+    spacing = np.linalg.norm(matrix, axis=0)
+    if np.all((spacing >= MIN_SPACING_MM) & (spacing <= MAX_SPACING_MM)):
+        return
+    text = " x ".join(f"{s:.3g}" for s in spacing)
+    raise InputError(
+        path,
+        f"voxel spacing {text} mm is implausible for a CT (expected {MIN_SPACING_MM:g} to "
+        f"{MAX_SPACING_MM:g} mm per voxel): corrupt header, or spacing stored in another unit",
+    )
 
 
 def affine_from_itk(

@@ -2,14 +2,14 @@
 
 Slices are sorted by their position along the slice normal (row cosine x column cosine), not by
 instance number or file name; rescale slope/intercept are applied per slice (values in HU).
-Gantry tilt, uneven slice spacing, mixed orientations and duplicate positions are refused with
-a clear error rather than stacked into a wrong geometry.
+Gantry tilt, uneven slice spacing, mixed orientations, duplicate positions, a single slice and
+an unreadable file beside the series' slices (a truncated edge slice) are refused with a clear
+error rather than stacked into a wrong geometry. Finding and choosing the series:
+:mod:`smoothseg.io.dicom_scan`.
 """
 
 from __future__ import annotations
 
-import os
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,202 +19,35 @@ import numpy.typing as npt
 import pydicom
 
 from smoothseg.errors import InputError
-from smoothseg.io.common import LPS_TO_RAS
+from smoothseg.io.common import LPS_TO_RAS, check_spacing
+from smoothseg.io.dicom_scan import (
+    CT_IMAGE_STORAGE,
+    ENHANCED_CT_STORAGE,
+    DicomFile,
+    DicomSeries,
+    UnreadableFile,
+    choose_series,
+    read_header,
+    scan_dicom,
+    scan_dicom_tree,
+    series_key,
+)
 from smoothseg.io.registry import READERS, ReaderSpec, ReadOptions
 from smoothseg.io.volume import SeriesInfo, SourceInfo, Volume
 
-CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
-ENHANCED_CT_STORAGE = "1.2.840.10008.5.1.4.1.1.2.1"
-_HEADER_TAGS = [
-    "SOPClassUID", "SeriesInstanceUID", "Modality", "SeriesDescription", "SeriesNumber",
-    "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "Rows", "Columns",
-    "NumberOfFrames", "SliceThickness", "SOPInstanceUID", "FrameOfReferenceUID",
-]  # fmt: skip
+__all__ = [
+    "CT_IMAGE_STORAGE",
+    "ENHANCED_CT_STORAGE",
+    "DicomCtSeries",
+    "DicomFile",
+    "DicomSeries",
+    "choose_series",
+    "read_dicom",
+    "read_dicom_series",
+    "scan_dicom",
+]
 _MAX_TILT_DEG = 0.5
 _SPACING_TOLERANCE = 0.05  # relative deviation of a slice step from the median step
-
-
-@dataclass(frozen=True)
-class DicomFile:
-    """Header fields of one DICOM file that series grouping and sorting need."""
-
-    path: Path
-    sop_class: str
-    series_uid: str
-    modality: str
-    description: str
-    number: str
-    position: tuple[float, float, float] | None
-    orientation: tuple[float, ...] | None
-    pixel_spacing: tuple[float, float] | None
-    rows: int
-    columns: int
-    frames: int
-    thickness: float | None
-    sop_uid: str = ""
-    frame_of_reference: str = ""
-
-
-@dataclass(frozen=True)
-class DicomSeries:
-    """All files of one SeriesInstanceUID found under a folder."""
-
-    uid: str
-    modality: str
-    description: str
-    number: str
-    folder: str
-    files: tuple[DicomFile, ...]
-
-    @property
-    def is_ct_image(self) -> bool:
-        """Whether this is a classic (single-frame) CT image series."""
-        return self.modality == "CT" and all(f.sop_class == CT_IMAGE_STORAGE for f in self.files)
-
-    def label(self) -> str:
-        """Short human name: folder name, else description, else UID."""
-        return self.folder or self.description or self.uid
-
-    def summary(self) -> str:
-        """One-line description for messages."""
-        return f"{self.label()} ({self.modality}, {len(self.files)} files, UID {self.uid})"
-
-
-def _floats(value: object, n: int) -> tuple[float, ...] | None:
-    try:
-        out = tuple(float(v) for v in value)  # type: ignore[attr-defined]
-    except (TypeError, ValueError):
-        return None
-    return out if len(out) == n else None
-
-
-def _read_header(path: Path) -> DicomFile | None:
-    """The fields of one file, or ``None`` when it is not a (readable) DICOM file."""
-    try:
-        return _parse_header(path)
-    except Exception:  # InvalidDicomError, OSError, and many more on corrupt files: skipped
-        return None
-
-
-def _parse_header(path: Path) -> DicomFile | None:
-    ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=_HEADER_TAGS)
-    meta = getattr(ds, "file_meta", None)
-    sop_class = str(ds.get("SOPClassUID", "") or "") or str(
-        getattr(meta, "MediaStorageSOPClassUID", "") or ""
-    )
-    if not sop_class and "Modality" not in ds:
-        return None
-    pos = _floats(ds.get("ImagePositionPatient"), 3)
-    spacing = _floats(ds.get("PixelSpacing"), 2)
-    thickness = ds.get("SliceThickness")
-    try:
-        thick = float(thickness) if thickness not in (None, "") else None
-    except (TypeError, ValueError):
-        thick = None
-    return DicomFile(
-        path=path,
-        sop_class=sop_class,
-        series_uid=str(ds.get("SeriesInstanceUID", "") or ""),
-        modality=str(ds.get("Modality", "")).upper(),
-        description=str(ds.get("SeriesDescription", "")),
-        number=str(ds.get("SeriesNumber") or ""),
-        position=(pos[0], pos[1], pos[2]) if pos else None,
-        orientation=_floats(ds.get("ImageOrientationPatient"), 6),
-        pixel_spacing=(spacing[0], spacing[1]) if spacing else None,
-        rows=int(ds.get("Rows", 0) or 0),
-        columns=int(ds.get("Columns", 0) or 0),
-        frames=int(ds.get("NumberOfFrames", 1) or 1),
-        thickness=thick,
-        sop_uid=str(ds.get("SOPInstanceUID", "") or ""),
-        frame_of_reference=str(ds.get("FrameOfReferenceUID", "") or ""),
-    )
-
-
-def _series_key(f: DicomFile) -> str:
-    """SeriesInstanceUID, or for anonymized files without one: folder, number and description."""
-    if f.series_uid:
-        return f.series_uid
-    return f"(no SeriesInstanceUID) {f.path.parent.name}#{f.number}#{f.description}"
-
-
-def scan_dicom(root: Path) -> list[DicomSeries]:
-    """Find every DICOM series under ``root`` (a folder or one file's folder).
-
-    Raises:
-        InputError: no DICOM file was found.
-
-    """
-    folder = root if root.is_dir() else root.parent
-    candidates = sorted(
-        Path(d) / name
-        for d, _, names in os.walk(folder)
-        for name in names
-        if not name.startswith(".") and name.upper() != "DICOMDIR"
-    )
-    groups: dict[str, list[DicomFile]] = defaultdict(list)
-    for path in candidates:
-        header = _read_header(path)
-        if header is not None:
-            groups[_series_key(header)].append(header)
-    if not groups:
-        raise InputError(
-            root, f"no DICOM files found (looked at {len(candidates)} files in the folder tree)"
-        )
-    series = []
-    for key, files in groups.items():
-        parents = {f.path.parent for f in files}
-        common = Path(os.path.commonpath([str(p) for p in parents]))
-        first = files[0]
-        series.append(
-            DicomSeries(
-                uid=first.series_uid or key,
-                modality=first.modality,
-                description=first.description,
-                number=first.number,
-                folder=common.name if common != folder else "",
-                files=tuple(files),
-            )
-        )
-    return sorted(series, key=lambda s: (s.folder, s.description, s.uid))
-
-
-def choose_series(
-    root: Path, series: list[DicomSeries], requested: str | None
-) -> tuple[DicomSeries, str]:
-    """Pick the series to read and say why.
-
-    Args:
-        root: The folder searched (for messages).
-        series: Everything :func:`scan_dicom` found.
-        requested: SeriesInstanceUID, series number, folder name or description; ``None`` picks
-            the CT image series with most slices.
-
-    """
-    if requested is not None:
-        matches = [s for s in series if requested in (s.uid, s.number, s.folder, s.description)]
-        if len(matches) == 1:
-            how = "the series of the given file" if root.is_file() else f"--series {requested}"
-            return matches[0], f"requested ({how})"
-        listing = "; ".join(s.summary() for s in series)
-        problem = "matches several series" if matches else "matches no series"
-        raise InputError(root, f"--series {requested!r} {problem}; found: {listing}")
-    cts = [s for s in series if s.is_ct_image]
-    if not cts:
-        enhanced = [s for s in series if any(f.sop_class == ENHANCED_CT_STORAGE for f in s.files)]
-        if enhanced:
-            raise InputError(
-                root,
-                "only enhanced (multi-frame) CT found, which is not supported yet: "
-                + "; ".join(s.summary() for s in enhanced),
-            )
-        found = "; ".join(s.summary() for s in series)
-        raise InputError(root, f"no CT image series found; found: {found}")
-    cts.sort(key=lambda s: (-len(s.files), s.uid))
-    chosen = cts[0]
-    reason = f"the CT series with most slices ({len(chosen.files)})"
-    if len(cts) > 1:
-        reason += f" of {len(cts)} CT series; pass --series to choose another"
-    return chosen, reason
 
 
 def _check_uniform(series: DicomSeries, files: list[DicomFile], root: Path) -> None:
@@ -239,6 +72,12 @@ def _slice_geometry(
 ) -> tuple[list[DicomFile], npt.NDArray[np.float64]]:
     """Sort slices along the normal, validate spacing and tilt, return them and the LPS affine."""
     files = list(series.files)
+    if len(files) < 2:
+        raise InputError(
+            root,
+            f"series {series.label()} has a single slice: a 2D image; smoothseg needs a 3D "
+            "volume (a series of slices)",
+        )
     _check_uniform(series, files, root)
     orient = np.asarray(files[0].orientation, dtype=np.float64)
     row_cos, col_cos = orient[:3], orient[3:]
@@ -247,32 +86,29 @@ def _slice_geometry(
     positions = np.array([f.position for f in files], dtype=np.float64)
     along = positions @ normal
     name = series.label()
-    if len(files) > 1:
-        steps = np.diff(along)
-        if np.any(steps < 1e-3):
-            raise InputError(
-                root,
-                f"series {name} has slices at the same position (several acquisitions "
-                "or duplicates); pass --series or remove the duplicates",
-            )
-        median = float(np.median(steps))
-        if np.max(np.abs(steps - median)) > _SPACING_TOLERANCE * median:
-            raise InputError(
-                root,
-                f"series {name} has uneven slice spacing ({steps.min():.3g} to "
-                f"{steps.max():.3g} mm; missing slices?); resample it first",
-            )
-        step = (positions[-1] - positions[0]) / (len(files) - 1)
-        cos_angle = float(np.dot(step, normal) / np.linalg.norm(step))
-        tilt = float(np.degrees(np.arccos(min(1.0, abs(cos_angle)))))
-        if tilt > _MAX_TILT_DEG:
-            raise InputError(
-                root,
-                f"series {name} has a gantry tilt / sheared geometry of {tilt:.1f} degrees,"
-                " which is not supported; resample it to an orthogonal grid first",
-            )
-    else:
-        step = normal * (files[0].thickness or 1.0)
+    steps = np.diff(along)
+    if np.any(steps < 1e-3):
+        raise InputError(
+            root,
+            f"series {name} has slices at the same position (several acquisitions "
+            "or duplicates); pass --series or remove the duplicates",
+        )
+    median = float(np.median(steps))
+    if np.max(np.abs(steps - median)) > _SPACING_TOLERANCE * median:
+        raise InputError(
+            root,
+            f"series {name} has uneven slice spacing ({steps.min():.3g} to "
+            f"{steps.max():.3g} mm; missing slices?); resample it first",
+        )
+    step = (positions[-1] - positions[0]) / (len(files) - 1)
+    cos_angle = float(np.dot(step, normal) / np.linalg.norm(step))
+    tilt = float(np.degrees(np.arccos(min(1.0, abs(cos_angle)))))
+    if tilt > _MAX_TILT_DEG:
+        raise InputError(
+            root,
+            f"series {name} has a gantry tilt / sheared geometry of {tilt:.1f} degrees,"
+            " which is not supported; resample it to an orthogonal grid first",
+        )
     spacing = files[0].pixel_spacing or (1.0, 1.0)
     lps = np.eye(4)
     lps[:3, 0] = row_cos * spacing[1]  # along a row: column index i, column spacing
@@ -297,6 +133,12 @@ def _slice_pixels(f: DicomFile) -> tuple[npt.NDArray[Any], float, float]:
         raise InputError(f.path, f"unreadable RescaleSlope/RescaleIntercept: {exc}") from exc
     if not (np.isfinite(slope) and np.isfinite(intercept)):
         raise InputError(f.path, f"rescale slope {slope} / intercept {intercept} not finite")
+    if raw.ndim == 3 and raw.shape[:2] == (f.rows, f.columns):
+        raise InputError(
+            f.path,
+            f"slice holds {raw.shape[2]} colour samples per pixel (RGB), not grey-level CT "
+            "values in Hounsfield units",
+        )
     if raw.shape != (f.rows, f.columns):
         raise InputError(
             f.path, f"pixel data of shape {raw.shape}, header says {f.rows}x{f.columns}"
@@ -353,13 +195,14 @@ def read_dicom_series(
             e.g. 3D-IRCADb's MASKS_DICOM, may carry another modality).
 
     """
-    series_list = scan_dicom(path)
+    tree = scan_dicom_tree(path)
+    series_list = list(tree.series)
     requested = series
     if requested is None and path.is_file():
-        own = _read_header(path)
+        own = read_header(path)
         if own is None:
             raise InputError(path, "not a readable DICOM file")
-        requested = _series_key(own)
+        requested = series_key(own)
     if requested is None and not require_ct:
         chosen = sorted(series_list, key=lambda s: (-len(s.files), s.uid))[0]
         reason = f"the series with most files ({len(chosen.files)})"
@@ -368,10 +211,12 @@ def read_dicom_series(
     if require_ct and not chosen.is_ct_image:
         raise InputError(
             path,
-            f"series {chosen.label()} is {chosen.modality or 'of unknown modality'}, "
-            "not a CT image series; smoothseg segments CT",
+            f"series {chosen.label()} is {chosen.not_ct_reason()}, not a CT image series; "
+            "smoothseg segments CT",
         )
+    warnings = _unreadable_neighbours(chosen, tree.unreadable)
     files, lps = _slice_geometry(chosen, path)
+    check_spacing(path, LPS_TO_RAS @ lps)
     array = _load_pixels(files)
     others = tuple(s.summary() for s in series_list if s.uid != chosen.uid)
     info = SeriesInfo(
@@ -383,9 +228,57 @@ def read_dicom_series(
         reason=reason,
         others=others,
     )
-    source = SourceInfo(path=str(path), format="dicom", modality=chosen.modality, series=info)
+    source = SourceInfo(
+        path=str(path),
+        format="dicom",
+        modality=chosen.modality,
+        series=info,
+        warnings=warnings,
+    )
     volume = Volume(array=array, affine=LPS_TO_RAS @ lps, source=source)
     return DicomCtSeries(volume=volume, files=tuple(files))
+
+
+def _unreadable_neighbours(
+    series: DicomSeries, unreadable: tuple[UnreadableFile, ...]
+) -> tuple[str, ...]:
+    """Refuse unreadable DICOM-like files beside the series' slices; warn about the others.
+
+    A truncated or corrupt slice at the edge of a series leaves evenly spaced slices behind:
+    dropping it would shorten the volume without a word.
+
+    Raises:
+        InputError: An unreadable file lies in a folder holding slices of ``series`` or
+            carries its SeriesInstanceUID.
+
+    """
+    folders = {f.path.parent for f in series.files}
+    uid = series.uid.encode("ascii", "ignore")
+    others = []
+    for bad in unreadable:
+        if bad.path.parent in folders or (uid and uid in _prefix(bad.path)):
+            raise InputError(
+                bad.path,
+                f"unreadable DICOM file beside the slices of series {series.label()}: "
+                f"{bad.reason}; a truncated or corrupt slice would leave the series short "
+                "without a word: replace or remove it",
+            )
+        others.append(bad)
+    if not others:
+        return ()
+    names = ", ".join(str(b.path.name) for b in others[:3])
+    return (
+        f"{len(others)} file(s) that look like DICOM could not be read and were left out "
+        f"({names}; first reason: {others[0].reason})",
+    )
+
+
+def _prefix(path: Path, n_bytes: int = 1 << 20) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(n_bytes)
+    except OSError:
+        return b""
 
 
 def read_dicom(path: Path, options: ReadOptions) -> Volume:

@@ -16,6 +16,7 @@ from typing import Literal
 import highdicom as hd
 import numpy as np
 import pydicom
+from pydicom.multival import MultiValue
 from pydicom.sr.coding import Code
 from pydicom.uid import generate_uid
 
@@ -157,12 +158,38 @@ _TYPE2 = (
 )
 
 
+def _character_set(ds: pydicom.Dataset) -> None:
+    """Make the slice's SpecificCharacterSet one highdicom accepts (it copies it into the SEG).
+
+    An empty value (or ``ISO_IR 6``) means the default repertoire: the attribute is dropped. An
+    empty first value of a multi-valued set is the default with code extensions
+    (``ISO 2022 IR 6``). Anything else highdicom does not know becomes UTF-8 (``ISO_IR 192``),
+    which can hold every text pydicom decoded from the slice.
+    """
+    if "SpecificCharacterSet" not in ds:
+        return
+    raw = ds.SpecificCharacterSet
+    values = [str(v).strip() for v in (raw if isinstance(raw, list | tuple | MultiValue) else [raw])]
+    if not any(values) or values == ["ISO_IR 6"]:
+        del ds.SpecificCharacterSet
+        return
+    if len(values) > 1 and not values[0]:
+        values[0] = "ISO 2022 IR 6"
+    known = {v.value for v in hd.enum.SpecificCharacterSetValues}
+    if all(v in known for v in values):
+        ds.SpecificCharacterSet = values if len(values) > 1 else values[0]
+    else:
+        ds.SpecificCharacterSet = "ISO_IR 192"
+
+
 def _with_type2(ds: pydicom.Dataset) -> pydicom.Dataset:
     """Complete what the SEG copies from a CT slice, when the slice lacks it.
 
-    Adds empty type-2 patient/study attributes, and takes an empty or missing SOP Class/Instance
-    UID from the file meta (some exporters leave the dataset's own copy blank).
+    Adds empty type-2 patient/study attributes, takes an empty or missing SOP Class/Instance
+    UID from the file meta (some exporters leave the dataset's own copy blank), and makes an
+    empty SpecificCharacterSet valid (:func:`_character_set`).
     """
+    _character_set(ds)
     for keyword in _TYPE2:
         if keyword not in ds:
             setattr(ds, keyword, "")

@@ -10,12 +10,14 @@ import SimpleITK as sitk
 
 from smoothseg.errors import InputError
 from smoothseg.io.common import (
-    MAX_VOLUME_BYTES,
     affine_from_itk,
     check_claimed_size,
+    check_spacing,
     itk_from_affine,
     require_3d,
 )
+from smoothseg.io.detached import mha_data_files, nrrd_data_files
+from smoothseg.io.limits import ReadLimits
 from smoothseg.io.registry import READERS, WRITERS, ReaderSpec, ReadOptions, WriterSpec
 from smoothseg.io.volume import SourceInfo, Volume
 
@@ -35,8 +37,15 @@ def itk_reason(exc: BaseException) -> str:
     return text[:300]
 
 
-def _check_header(path: Path, name: str) -> None:
-    """Read the header alone and refuse sizes the file cannot hold (before any allocation)."""
+def _check_header(path: Path, name: str, limits: ReadLimits) -> None:
+    """Check the header before any data is read: detached data files and declared sizes.
+
+    Detached data files are found in the header text (before SimpleITK sees it) and must be
+    regular files inside the header's folder (:mod:`smoothseg.io.detached`); the declared
+    size must fit the limits and the data the files hold.
+    """
+    finder = nrrd_data_files if name == "NRRD" else mha_data_files
+    detached = finder(path, confined=limits.confine_data_files)
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:
@@ -46,12 +55,14 @@ def _check_header(path: Path, name: str) -> None:
     shape = tuple(int(n) for n in reader.GetSize())
     itemsize = sitk.GetPixelIDValueAsString(reader.GetPixelID())
     nbytes = _ITEMSIZE.get(itemsize, 8) * max(1, reader.GetNumberOfComponents())
-    if path.suffix.lower() in (".nhdr", ".mhd"):  # detached data: bound by the total only
-        total = MAX_VOLUME_BYTES
-        check_claimed_size(path, shape, nbytes, available=total, compressed=False, what=name)
-        return
-    size = path.stat().st_size
-    check_claimed_size(path, shape, nbytes, available=size, compressed=True, what=name)
+    limits.check_declared(path, shape, nbytes)
+    if detached is not None:
+        available, compressed = detached.total_bytes, detached.compressed
+    else:
+        available, compressed = path.stat().st_size, True
+    check_claimed_size(
+        path, shape, nbytes, available=available, compressed=compressed, what=name
+    )
 
 
 _ITEMSIZE = {
@@ -62,9 +73,9 @@ _ITEMSIZE = {
 }  # fmt: skip
 
 
-def _read_itk(path: Path, fmt: str) -> Volume:
+def _read_itk(path: Path, fmt: str, limits: ReadLimits) -> Volume:
     name = "NRRD" if fmt == "nrrd" else "MetaImage"
-    _check_header(path, name)
+    _check_header(path, name, limits)
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as exc:
@@ -82,6 +93,7 @@ def _read_itk(path: Path, fmt: str) -> Volume:
     if dim != 3:
         raise InputError(path, f"image is {dim}D; smoothseg needs a 3D volume")
     affine = affine_from_itk(image.GetDirection(), image.GetSpacing(), image.GetOrigin())
+    check_spacing(path, affine)
     return Volume(array=array, affine=affine, source=SourceInfo(path=str(path), format=fmt))
 
 
@@ -96,14 +108,12 @@ def _write_itk(volume: Volume, path: Path, compress: bool) -> None:
 
 def read_nrrd(path: Path, options: ReadOptions) -> Volume:
     """Read a NRRD file (.nrrd, or .nhdr with its detached data)."""
-    del options
-    return _read_itk(path, "nrrd")
+    return _read_itk(path, "nrrd", options.limits)
 
 
 def read_mha(path: Path, options: ReadOptions) -> Volume:
     """Read a MetaImage file (.mha, or .mhd with its raw data)."""
-    del options
-    return _read_itk(path, "mha")
+    return _read_itk(path, "mha", options.limits)
 
 
 def write_nrrd(volume: Volume, path: Path) -> None:

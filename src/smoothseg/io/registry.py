@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from smoothseg.errors import UnsupportedFormatError
 from smoothseg.io.atomic import full_suffix
+from smoothseg.io.limits import ReadLimits
 from smoothseg.io.volume import Volume
 
 ReadFn = Callable[[Path, "ReadOptions"], Volume]
@@ -22,10 +23,13 @@ class ReadOptions:
     Attributes:
         series: DICOM series to read (SeriesInstanceUID, series number, folder name or
             description); ``None`` picks the CT series with most slices.
+        limits: Declared-size limits and detached-file confinement (see
+            :mod:`smoothseg.io.limits`).
 
     """
 
     series: str | None = None
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from smoothseg.training.checkpoint import (
 )
 from smoothseg.training.config import TrainConfig, TrainConfigError
 from smoothseg.training.data import StageData
+from smoothseg.training.divergence import stop_if_diverged
 from smoothseg.training.distributed import (
     DistContext,
     agreed_signal,
@@ -234,7 +235,9 @@ class Trainer:
             task = _epoch_task(bar, len(loader), f"epoch {self.epoch + 1}/{self.config.max_epochs}")
         for batch in loader:
             terms = self.step(batch)
-            for key, value in terms.as_floats().items():
+            values = terms.as_floats()
+            stop_if_diverged(self.model, self.run, self.epoch, values["total"])
+            for key, value in values.items():
                 sums[key] += value
             count += 1
             self._record_checksum()

@@ -40,11 +40,19 @@ async def _expire_sessions(store: SessionStore) -> None:
 
 
 def same_origin(request: Request) -> bool:
-    """Whether a request's ``Origin`` (sent by browsers on POST/DELETE) is this app's own."""
+    """Whether a request's ``Origin`` (sent by browsers on POST/DELETE) is this app's own.
+
+    Scheme and host:port must both match: ``https://host`` is another origin than
+    ``http://host``. (Behind a TLS-terminating proxy, run uvicorn with ``--proxy-headers`` so
+    that the request's scheme is the one the browser used.)
+    """
     origin = request.headers.get("origin")
     if origin is None:
         return True  # not from a browser page (curl, scripts)
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+    parts = urlsplit(origin)
+    return (
+        parts.scheme == request.url.scheme and parts.netloc == request.headers.get("host", "")
+    )
 
 
 def create_app(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from smoothseg.errors import SmoothsegError
+from smoothseg.web.safety import remove_tree
 
 JobState = Literal["queued", "running", "done", "failed"]
 log = logging.getLogger(__name__)
@@ -103,12 +104,16 @@ Work = Callable[[Job], tuple[dict[str, Any], dict[str, Path]]]
 
 
 def plain_error(exc: BaseException) -> str:
-    """An exception as one sentence for the page (internal errors say so)."""
+    """An exception as one sentence for the page (internal errors say so).
+
+    An internal error's own text may quote server paths (``FileExistsError: '/tmp/...'``): the
+    page gets only its type; the server log has the rest.
+    """
     if isinstance(exc, SmoothsegError):
         return str(exc)
     if isinstance(exc, MemoryError):
         return "the scan is too large for this computer's memory"
-    return f"internal error ({type(exc).__name__}: {exc}); please report it with the server log"
+    return f"internal error ({type(exc).__name__}); please report it with the server log"
 
 
 class JobRunner:
@@ -130,6 +135,7 @@ class JobRunner:
         except Exception as exc:
             if not isinstance(exc, SmoothsegError):
                 log.error("job %s failed:\n%s", job.id, traceback.format_exc())
+            remove_tree(job.folder)  # a failed job's upload and unpacked files go at once
             job.fail(plain_error(exc))
         else:
             job.finish(result, files)

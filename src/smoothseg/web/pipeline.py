@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from smoothseg.errors import InputError
+from smoothseg.errors import InputError, SmoothsegError
 from smoothseg.inference import PredictConfig, Predictor
-from smoothseg.io import Volume, looks_like_labels, read_volume, write_volume
+from smoothseg.io import Volume, read_volume, write_volume
 from smoothseg.io.modality import check_ct_intensities
 from smoothseg.postprocess.run import ScanResult, predict_scan
 from smoothseg.web.jobs import Job
@@ -94,27 +94,14 @@ def scan_in_folder(folder: Path, label: str) -> Path:
 
 
 def check_ct(volume: Volume, label: str) -> None:
-    """Refuse images that are not CT scans in Hounsfield units.
+    """Refuse images that are not CT scans in Hounsfield units (the check predict runs).
 
     Raises:
-        InputError: A label map, or an image without negative HU (e.g. MRI, a photo, a mask).
+        InputError: A label map, NaN/inf voxels, or an image without negative HU (e.g. MRI, a
+            photo, a mask), in the same words as the command line.
 
     """
-    array = np.asarray(volume.array)
-    if looks_like_labels(array):
-        raise InputError(
-            label,
-            "this looks like a label map (a few whole-number values), not a CT scan; "
-            "upload the CT image itself",
-        )
-    try:
-        check_ct_intensities(volume, label)  # the same check predict runs
-    except InputError as exc:
-        raise InputError(
-            label,
-            f"this does not look like a CT scan in Hounsfield units ({exc.problem}); "
-            "smoothseg segments CT only",
-        ) from exc
+    check_ct_intensities(volume, label)
 
 
 def prepare_input(path: Path, job: Job, label: str, settings: WebSettings) -> Path:
@@ -147,7 +134,7 @@ def segment(
         path = prepare_input(scan, job, label, settings)
         job.step(0.1, "reading the scan")
         shown = _display(path, job, label)
-        volume = read_volume(path, kind="image")
+        volume = read_volume(path, kind="image", limits=settings.read_limits)
         check_ct(volume, shown)
         del volume  # predict_scan reads the scan itself; do not hold two copies
         job.step(0.2, "loading the model")
@@ -157,6 +144,8 @@ def segment(
     except InputError as exc:  # name the upload, never the server's folders
         shown = _display(exc.path, job, label) if exc.path.is_absolute() else str(exc.path)
         raise InputError(shown, _scrub(exc.problem, job, shown)) from exc
+    except SmoothsegError as exc:
+        raise SmoothsegError(_scrub(str(exc), job, label)) from exc
     job.step(0.9, "preparing the viewer")
     files = _downloads(result)
     files.update(_viewer_files(result, job.folder / "viewer"))

@@ -89,6 +89,22 @@ def _member_problem(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
+def _layout_problem(members: list[zipfile.ZipInfo], folders: list[zipfile.ZipInfo]) -> str | None:
+    """A name clash that extraction would trip over: a file twice, a file that is also a folder."""
+    files: set[tuple[str, ...]] = set()
+    dirs = {PurePosixPath(m.filename.replace("\\", "/")).parts for m in folders}
+    for member in members:
+        parts = PurePosixPath(member.filename.replace("\\", "/")).parts
+        if parts in files:
+            return f"{member.filename!r} appears twice"
+        files.add(parts)
+        dirs.update(parts[:i] for i in range(1, len(parts)))
+    clash = sorted(files & dirs)
+    if clash:
+        return f"{'/'.join(clash[0])!r} is both a file and a folder"
+    return None
+
+
 def safe_extract_zip(archive: Path, dest: Path, *, max_bytes: int, max_files: int) -> list[Path]:
     """Extract ``archive`` into ``dest`` after checking every member.
 
@@ -119,21 +135,31 @@ def safe_extract_zip(archive: Path, dest: Path, *, max_bytes: int, max_files: in
             raise UploadTooLargeError(
                 f"the zip holds {len(members)} files; the limit is {max_files}"
             )
+        clash = _layout_problem(members, [m for m in zf.infolist() if m.is_dir()])
+        if clash is not None:
+            raise InputError(archive.name, f"cannot unpack the zip archive: {clash}")
         written: list[Path] = []
         total = 0
         for member in members:
             target = (root / member.filename.replace("\\", "/")).resolve()
             if not target.is_relative_to(root):
                 raise InputError(archive.name, f"unsafe zip member {member.filename!r}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(member) as src, target.open("wb") as out:
-                while chunk := src.read(_CHUNK):
-                    total += len(chunk)
-                    if total > max_bytes:
-                        raise UploadTooLargeError(
-                            f"the zip's content is larger than the limit of {size_text(max_bytes)}"
-                        )
-                    out.write(chunk)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(member) as src, target.open("wb") as out:
+                    while chunk := src.read(_CHUNK):
+                        total += len(chunk)
+                        if total > max_bytes:
+                            raise UploadTooLargeError(
+                                "the zip's content is larger than the limit of "
+                                f"{size_text(max_bytes)}"
+                            )
+                        out.write(chunk)
+            except (OSError, zipfile.BadZipFile, EOFError) as exc:  # never the server's paths
+                reason = getattr(exc, "strerror", None) or type(exc).__name__
+                raise InputError(
+                    archive.name, f"cannot unpack {member.filename!r}: {reason}"
+                ) from exc
             written.append(target)
     if not written:
         raise InputError(archive.name, "the zip archive is empty")
