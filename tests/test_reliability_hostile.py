@@ -240,9 +240,7 @@ def test_unreadable_dicom_elsewhere_in_the_study_is_a_reader_warning(tmp_path: P
 
 def _read_in_child(path: Path) -> subprocess.CompletedProcess[str]:
     code = f"from smoothseg.io import read_volume; print(read_volume({str(path)!r}).shape)"
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
 
 
 def test_fifo_inside_a_dicom_folder_does_not_hang_the_reader(tmp_path: Path) -> None:

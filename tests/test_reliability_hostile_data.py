@@ -104,7 +104,7 @@ def test_clinical_fit_on_empty_features_is_refused(tmp_path: Path) -> None:
     frame = pd.DataFrame({"TCIA_ID": IDS, "age": [None] * 20, "AFP": [None] * 20})
     frame.to_csv(tmp_path / "empty.csv", index=False)
     table = read_clinical_table(tmp_path / "empty.csv")
-    with pytest.raises(InputError, match="every feature column .* is empty for the 20 training"):
+    with pytest.raises(InputError, match=r"every feature column .* is empty for the 20 training"):
         fit_clinical(table, _cases(IDS), ClinicalConfig(trees=5))
 
 
@@ -112,7 +112,7 @@ def test_ids_differing_only_in_letter_case_are_duplicates(tmp_path: Path) -> Non
     pd.DataFrame({"TCIA_ID": ["HCC_005", "hcc_005"], "age": [50, 60]}).to_csv(
         tmp_path / "dup.csv", index=False
     )
-    with pytest.raises(InputError, match="duplicate TCIA_ID value.*HCC_005 / hcc_005"):
+    with pytest.raises(InputError, match=r"duplicate TCIA_ID value.*HCC_005 / hcc_005"):
         read_clinical_table(tmp_path / "dup.csv")
 
 

@@ -142,9 +142,7 @@ def test_origin_with_another_scheme_is_refused(app: FastAPI) -> None:
     assert c.delete("/api/session", headers={"Origin": "http://127.0.0.1"}).status_code == 200
 
 
-def test_label_map_and_nan_uploads_get_the_command_line_words(
-    app: FastAPI, tmp_path: Path
-) -> None:
+def test_label_map_and_nan_uploads_get_the_command_line_words(app: FastAPI, tmp_path: Path) -> None:
     labels = np.zeros((24, 24, 12), np.uint8)
     labels[5:15, 5:15, 3:9] = 1
     path = write_volume(Volume(labels, np.diag([4.0, 4.0, 4.0, 1.0])), tmp_path / "seg.nii.gz")

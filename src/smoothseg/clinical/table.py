@@ -17,7 +17,6 @@ Rows join to cases through the ``TCIA_ID`` column (:func:`join_ids`).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,9 +243,7 @@ def _check_unique_ids(path: Path, ids: tuple[str, ...]) -> None:
     raise InputError(path, f"duplicate {ID_COLUMN} value(s): {shown}{how}")
 
 
-def _check_magnitude(
-    path: Path, name: str, values: npt.NDArray[Any], ids: tuple[str, ...]
-) -> None:
+def _check_magnitude(path: Path, name: str, values: npt.NDArray[Any], ids: tuple[str, ...]) -> None:
     """Refuse a numeric cell that is infinite or beyond :data:`MAX_ABS_VALUE`."""
     bad = np.flatnonzero(np.isinf(values) | (np.abs(np.nan_to_num(values)) > MAX_ABS_VALUE))
     if bad.size:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any
 
 from smoothseg.errors import InputError
@@ -142,6 +142,7 @@ def check_case_ids(case_ids: Iterable[str], where: str | Path = "--manifest") ->
             same = "" if seen[key] == case_id else f" and {case_id!r} (letter case differs)"
             raise InputError(where, f"duplicate case_id {seen[key]!r}{same}; ids must be unique")
         seen[key] = case_id
+
 
 def write_manifest(rows: list[ManifestRow], folder: str | Path) -> tuple[Path, Path]:
     """Write ``manifest.csv`` and ``manifest.json`` into ``folder`` (replacing them)."""

@@ -80,7 +80,6 @@ def _check(config: SplitConfig, n_patients: int) -> None:
         raise InputError("--seed", f"must be a non-negative integer, got {config.seed}")
 
 
-
 def _count(fraction: float, n: int) -> int:
     """Round ``fraction * n``; at least 1 when ``fraction > 0``, leaving at least 1 behind."""
     if fraction <= 0 or n < 2:

@@ -73,8 +73,10 @@ def _names(path: Path, value: str, following: list[str]) -> list[str]:
         raise InputError(path, "header names an empty data file")
     if tokens[0].upper() == "LIST":
         names = [line.strip() for line in following if line.strip()]
-    elif "%" in tokens[0] and len(tokens) >= 4 and all(
-        re.fullmatch(r"-?\d+", t) for t in tokens[1:4]
+    elif (
+        "%" in tokens[0]
+        and len(tokens) >= 4
+        and all(re.fullmatch(r"-?\d+", t) for t in tokens[1:4])
     ):
         first, last, step = (int(t) for t in tokens[1:4])
         if step == 0 or (last - first) // step + 1 > MAX_DATA_FILES:

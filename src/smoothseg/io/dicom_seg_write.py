@@ -169,7 +169,9 @@ def _character_set(ds: pydicom.Dataset) -> None:
     if "SpecificCharacterSet" not in ds:
         return
     raw = ds.SpecificCharacterSet
-    values = [str(v).strip() for v in (raw if isinstance(raw, list | tuple | MultiValue) else [raw])]
+    values = [
+        str(v).strip() for v in (raw if isinstance(raw, list | tuple | MultiValue) else [raw])
+    ]
     if not any(values) or values == ["ISO_IR 6"]:
         del ds.SpecificCharacterSet
         return

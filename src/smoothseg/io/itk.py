@@ -60,9 +60,7 @@ def _check_header(path: Path, name: str, limits: ReadLimits) -> None:
         available, compressed = detached.total_bytes, detached.compressed
     else:
         available, compressed = path.stat().st_size, True
-    check_claimed_size(
-        path, shape, nbytes, available=available, compressed=compressed, what=name
-    )
+    check_claimed_size(path, shape, nbytes, available=available, compressed=compressed, what=name)
 
 
 _ITEMSIZE = {

@@ -12,7 +12,7 @@ import gzip
 import io
 import struct
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import nibabel as nib
 import numpy as np
@@ -68,8 +68,8 @@ def check_declared_size(path: Path, limits: ReadLimits) -> None:
 
     """
     gz = path.name.lower().endswith(".gz")
-    fh: IO[bytes]
-    with gzip.open(path, "rb") if gz else path.open("rb") as fh:
+    stream = cast(IO[bytes], gzip.open(path, "rb") if gz else path.open("rb"))  # noqa: SIM115
+    with stream as fh:
         declared = _declared(_parse_header(fh))
         if declared is None:
             return
@@ -97,9 +97,10 @@ def _parse_header(fh: IO[bytes]) -> nib.Nifti1Header | None:
     else:
         return None
     try:
-        return klass.from_fileobj(io.BytesIO(head), check=False)
+        header: nib.Nifti1Header = klass.from_fileobj(io.BytesIO(head), check=False)
     except Exception:  # a corrupt header: nibabel's own reading will explain it
         return None
+    return header
 
 
 def _declared(

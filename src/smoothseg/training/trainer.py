@@ -48,7 +48,6 @@ from smoothseg.training.checkpoint import (
 )
 from smoothseg.training.config import TrainConfig, TrainConfigError
 from smoothseg.training.data import StageData
-from smoothseg.training.divergence import stop_if_diverged
 from smoothseg.training.distributed import (
     DistContext,
     agreed_signal,
@@ -59,6 +58,7 @@ from smoothseg.training.distributed import (
     training_module,
     weights_checksum,
 )
+from smoothseg.training.divergence import stop_if_diverged
 from smoothseg.training.fastpath import (
     autocast_dtype,
     configure_backends,

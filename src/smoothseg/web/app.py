@@ -50,9 +50,7 @@ def same_origin(request: Request) -> bool:
     if origin is None:
         return True  # not from a browser page (curl, scripts)
     parts = urlsplit(origin)
-    return (
-        parts.scheme == request.url.scheme and parts.netloc == request.headers.get("host", "")
-    )
+    return parts.scheme == request.url.scheme and parts.netloc == request.headers.get("host", "")
 
 
 def create_app(
