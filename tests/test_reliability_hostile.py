@@ -346,3 +346,12 @@ def test_partial_nan_image_is_refused_not_segmented(
     path = write_volume(volume, tmp_path / "nan.nii.gz")
     line = cli_error(capsys, "predict", "-i", str(path), "-o", str(tmp_path / "out"))
     assert "NaN or infinite voxel(s)" in line
+
+
+def test_dicom_series_declaring_more_voxels_than_the_limit_is_refused_before_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _series(tmp_path / "ct", n_slices=6)
+    monkeypatch.setenv("SMOOTHSEG_MAX_VOXELS", "1000")
+    with pytest.raises(InputError, match=r"16x16x6 volume \(1,536 voxels\), above the limit"):
+        read_volume(tmp_path / "ct")

@@ -32,6 +32,7 @@ from smoothseg.io.dicom_scan import (
     scan_dicom_tree,
     series_key,
 )
+from smoothseg.io.limits import ReadLimits
 from smoothseg.io.registry import READERS, ReaderSpec, ReadOptions
 from smoothseg.io.volume import SeriesInfo, SourceInfo, Volume
 
@@ -183,7 +184,11 @@ class DicomCtSeries:
 
 
 def read_dicom_series(
-    path: Path, series: str | None = None, *, require_ct: bool = True
+    path: Path,
+    series: str | None = None,
+    *,
+    require_ct: bool = True,
+    limits: ReadLimits | None = None,
 ) -> DicomCtSeries:
     """Read one series from a DICOM folder tree on its native grid (not canonical).
 
@@ -193,6 +198,8 @@ def read_dicom_series(
             series with most slices (with ``require_ct=False``: the series with most files).
         require_ct: Refuse series that are not classic CT image series (binary mask series,
             e.g. 3D-IRCADb's MASKS_DICOM, may carry another modality).
+        limits: Most voxels / bytes the series may declare (default:
+            :meth:`ReadLimits.from_env`); checked before any slice is decoded.
 
     """
     tree = scan_dicom_tree(path)
@@ -217,6 +224,8 @@ def read_dicom_series(
     warnings = _unreadable_neighbours(chosen, tree.unreadable)
     files, lps = _slice_geometry(chosen, path)
     check_spacing(path, LPS_TO_RAS @ lps)
+    shape = (files[0].columns, files[0].rows, len(files))
+    (limits or ReadLimits.from_env()).check_declared(path, shape, np.dtype(np.float32).itemsize)
     array = _load_pixels(files)
     others = tuple(s.summary() for s in series_list if s.uid != chosen.uid)
     info = SeriesInfo(
@@ -283,7 +292,7 @@ def _prefix(path: Path, n_bytes: int = 1 << 20) -> bytes:
 
 def read_dicom(path: Path, options: ReadOptions) -> Volume:
     """Read one CT series from a DICOM folder tree (or the folder of one DICOM file)."""
-    return read_dicom_series(path, options.series).volume
+    return read_dicom_series(path, options.series, limits=options.limits).volume
 
 
 READERS.register(ReaderSpec("dicom", "DICOM series", (".dcm",), read_dicom, reads_folders=True))
