@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import warnings
 from pathlib import Path
@@ -95,7 +94,7 @@ def test_interrupt_guard_turns_sigterm_into_a_clean_stop(tmp_path: Path) -> None
     before = signal.getsignal(signal.SIGTERM)
     with interrupt_guard():
         raise_if_interrupted(tmp_path, 0)  # nothing received yet
-        os.kill(os.getpid(), signal.SIGTERM)
+        signal.raise_signal(signal.SIGTERM)
         assert interrupt_requested() == signal.SIGTERM
         with pytest.raises(TrainingInterrupted) as err:
             raise_if_interrupted(tmp_path, 3)
@@ -106,6 +105,6 @@ def test_interrupt_guard_turns_sigterm_into_a_clean_stop(tmp_path: Path) -> None
 
 def test_second_signal_is_not_swallowed(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt), interrupt_guard():
-        os.kill(os.getpid(), signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)
         assert interrupt_requested() == signal.SIGINT
-        os.kill(os.getpid(), signal.SIGINT)  # the previous handler (KeyboardInterrupt) runs
+        signal.raise_signal(signal.SIGINT)  # the previous handler (KeyboardInterrupt) runs
