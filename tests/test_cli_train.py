@@ -55,8 +55,16 @@ def test_train_liver_then_resume(
     assert "best_val_dice" in out
     assert len((run / "metrics.csv").read_text().splitlines()) == 3
 
+    # Re-running the first command with --resume (as the interrupt message says) resumes ...
+    same = ["--preset", "cpu-small", "--model", "unet", "--no-progress", "--replication", "2"]
+    code, out, err = cli(capsys, *base, *same, "--resume", "--max-epochs", "3")
+    assert code == 0, err
+    assert len((run / "metrics.csv").read_text().splitlines()) == 4
+    # ... while an option that would change the run is refused, naming the field.
     code, _, err = cli(capsys, *base, "--resume", "--seed", "3", "--replication", "2")
-    assert code == 2 and "--seed cannot change" in err
+    assert code == 2 and "seed would change when resuming" in err
+    code, _, err = cli(capsys, *base, *same, "--resume", "--model", "segresnet")
+    assert code == 2 and "would change when resuming" in err
     code, _, err = cli(capsys, *base, *opts, "--overwrite")
     assert code == 0, err
 

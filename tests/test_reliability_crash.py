@@ -24,6 +24,7 @@ import torch
 
 from smoothseg.inference import PredictConfig, Predictor
 from smoothseg.io import read_volume
+from smoothseg.io.claim import LOCK_NAME
 from smoothseg.postprocess.run import predict_scan
 from training_data import default_splits, tiny_cache
 
@@ -165,10 +166,12 @@ def test_predict_killed_while_writing_leaves_no_partial_file(tmp_path: Path) -> 
     visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert visible == [], visible  # no labels.nii.gz, no statistics.json: not "finished"
     leftovers = [p.name for p in out.iterdir()]
-    assert all(".tmp" in name for name in leftovers)  # only the hidden temporary file
+    # only the hidden temporary file, and the dead run's claim on the folder
+    assert all(".tmp" in name or name == LOCK_NAME for name in leftovers), leftovers
     # The rerun needs no --overwrite and writes complete, readable files.
     predictor = Predictor.from_model_dir(None, PredictConfig(refine=False))
     result = predict_scan(predictor, image, out)
     labels = read_volume(result.outputs["labels"], kind="label")
     assert labels.shape == (48, 48, 30) and np.count_nonzero(labels.array) > 0
     assert json.loads((out / "statistics.json").read_text())["status"] == "ok"
+    assert not (out / LOCK_NAME).exists()  # the stale claim was taken over, then released

@@ -80,6 +80,7 @@ def train(
     from smoothseg.training import (
         load_train_config,
         read_soft_labels,
+        resume_changes,
         resume_config,
         select_split,
     )
@@ -92,13 +93,26 @@ def train(
     if resume and overwrite:
         raise InputError(out, "give either --resume or --overwrite, not both")
     if resume:
-        given = {"--model": model, "--preset": preset, "--config": config, "--seed": seed}
-        fixed = [name for name, value in given.items() if value is not None]
-        if fixed:
-            raise InputError(out, f"{', '.join(fixed)} cannot change when resuming")
         resolved = resume_config(out, max_epochs=max_epochs, device=device)
         if resolved.stage != stage:
             raise InputError(out, f"this run trains the {resolved.stage} stage, not {stage}")
+        given = {"--model": model, "--preset": preset, "--config": config, "--seed": seed}
+        if any(value is not None for value in given.values()):
+            # Re-running the same command resumes; options that would change the run do not.
+            again = load_train_config(
+                stage,
+                preset=preset or "paper",
+                config_file=config,
+                model=model,
+                overrides={"seed": seed} if seed is not None else {},
+            )
+            changed = resume_changes(resolved, again)
+            if changed:
+                raise InputError(
+                    out,
+                    f"{', '.join(changed)} would change when resuming; resume with the "
+                    "options of the first run (or none of them)",
+                )
     else:
         overrides = {
             k: v

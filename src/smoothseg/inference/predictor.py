@@ -216,7 +216,8 @@ class Predictor:
         check_ct_intensities(volume)
         cfg = self.config
         timings: dict[str, float] = {}
-        warnings: list[str] = []
+        # The reader's doubts (e.g. an identity affine: spacing assumed) travel with the result.
+        warnings: list[str] = list(volume.source.warnings)
         image = volume.to_canonical()
         start = time.perf_counter()
         factor = cfg.fast_factor if cfg.fast else 1.0

@@ -121,6 +121,10 @@ def predict_case(
         result = predict_scan(predictor, item.path, folder, series=item.series, overwrite=redo)
     except SmoothsegError as exc:
         return BatchOutcome(item.case_id, "failed", error=str(exc))
+    except Exception as exc:  # a bug or a resource problem in this case only: go on with the rest
+        return BatchOutcome(
+            item.case_id, "failed", error=f"internal error ({type(exc).__name__}: {exc})"
+        )
     return BatchOutcome(item.case_id, "done", result, statistics=result.statistics)
 
 

@@ -8,6 +8,7 @@ without liver through the volume's centre.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -83,9 +84,14 @@ def render_preview(
     *,
     largest: Mask | None = None,
     title: str = "",
+    warnings: Sequence[str] = (),
     overwrite: bool = False,
 ) -> Path:
-    """Write the three-plane preview of a canonical (RAS) CT and its masks as PNG."""
+    """Write the three-plane preview of a canonical (RAS) CT and its masks as PNG.
+
+    ``warnings`` (e.g. the reader's "1 mm assumed") are printed in yellow under the panels, so
+    the picture never looks surer than the numbers are.
+    """
     hu = np.asarray(image.array)
     si, sj, sk = image.spacing_mm
     i, j, k = focus_voxel(liver, tumor, largest)
@@ -99,7 +105,8 @@ def render_preview(
     def sagittal(a: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
         return np.asarray(a[i, ::-1, ::-1].T)
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4.4), facecolor="black")
+    height = 4.4 + 0.22 * len(warnings)
+    fig, axes = plt.subplots(1, 3, figsize=(12, height), facecolor="black")
     planes = [
         (axial, (sj, si), f"axial k={k}"),
         (coronal, (sk, si), f"coronal j={j}"),
@@ -110,7 +117,12 @@ def render_preview(
         ax.title.set_color("white")
     if title:
         fig.suptitle(title, color="white", fontsize=10)
-    fig.tight_layout()
+    if warnings:
+        text = "\n".join(f"warning: {w}" for w in warnings)
+        fig.text(0.01, 0.01, text, color="#ffd21f", fontsize=8, ha="left", va="bottom")
+        fig.tight_layout(rect=(0.0, 0.05 * len(warnings) * 4.4 / height, 1.0, 1.0))
+    else:
+        fig.tight_layout()
     with atomic_output(path, overwrite=overwrite) as tmp:
         fig.savefig(tmp, dpi=100, facecolor="black", format="png")
     plt.close(fig)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass, replace
@@ -22,7 +23,9 @@ from smoothseg.errors import InputError, OutputExistsError
 from smoothseg.inference.predictor import Prediction, Predictor
 from smoothseg.io.api import read_volume, write_volume
 from smoothseg.io.atomic import atomic_output
+from smoothseg.io.claim import LOCK_NAME, claimed_folder
 from smoothseg.io.dicom_seg_write import HARMONIZED_SEGMENTS, write_dicom_seg
+from smoothseg.io.limits import ReadLimits
 from smoothseg.postprocess.lesions import (
     LesionStats,
     largest_lesion,
@@ -41,6 +44,8 @@ LABELS_NRRD = "labels.nrrd"
 DICOM_SEG = "seg.dcm"
 PREVIEW = "preview.png"
 STATISTICS = "statistics.json"
+#: Every file name ``smoothseg predict`` may write into an output folder.
+OUTPUT_NAMES = (LABELS, LIVER_MASK, TUMOR_MASK, LABELS_NRRD, DICOM_SEG, PREVIEW, STATISTICS)
 
 
 def _tumor_window(predictor: Predictor) -> tuple[float, float]:
@@ -111,6 +116,22 @@ def planned_outputs(predictor: Predictor, out_dir: Path, *, dicom: bool) -> dict
     return out
 
 
+#: Files in an output folder that do not make it "someone else's" (run logs, our lock).
+_OWN_FILE_PATTERNS = ("smoothseg-*.log.jsonl", LOCK_NAME, ".*.tmp*")
+
+
+def foreign_files(folder: Path) -> list[str]:
+    """Names in ``folder`` that no ``smoothseg predict`` run writes (sorted)."""
+    if not folder.is_dir():
+        return []
+    ours = set(OUTPUT_NAMES)
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name not in ours and not any(p.match(pattern) for pattern in _OWN_FILE_PATTERNS)
+    )
+
+
 def predict_scan(
     predictor: Predictor,
     input_path: str | Path,
@@ -118,17 +139,41 @@ def predict_scan(
     *,
     series: str | None = None,
     overwrite: bool = False,
+    limits: ReadLimits | None = None,
 ) -> ScanResult:
     """Predict one scan and write its outputs (see docs/predict.md).
 
+    The folder is claimed for this run (see :mod:`smoothseg.io.claim`); on any failure the
+    files this run wrote are removed again, so a folder never holds a partial result.
+
     Raises:
         OutputExistsError: An output exists and ``overwrite`` is False (checked before work).
-        InputError: Unreadable input, or a DICOM SEG requested for non-DICOM input.
+        InputError: Unreadable input, a DICOM SEG requested for non-DICOM input, an output
+            folder holding other files (without ``overwrite``) or in use by another run.
 
     """
     folder = Path(out_dir)
+    created = not folder.exists()
+    try:
+        with claimed_folder(folder):
+            return _predict_into(predictor, input_path, folder, series, overwrite, limits)
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty: a folder this run made and filled nothing in
+        raise
+
+
+def _predict_into(
+    predictor: Predictor,
+    input_path: str | Path,
+    folder: Path,
+    series: str | None,
+    overwrite: bool,
+    limits: ReadLimits | None,
+) -> ScanResult:
     start = time.perf_counter()
-    volume = read_volume(input_path, kind="image", series=series)
+    volume = read_volume(input_path, kind="image", series=series, limits=limits)
     read_s = time.perf_counter() - start
     dicom = volume.source.format == "dicom"
     planned = planned_outputs(predictor, folder, dicom=dicom)
@@ -136,6 +181,14 @@ def predict_scan(
         for path in planned.values():
             if path.exists():
                 raise OutputExistsError(path)
+        others = foreign_files(folder)
+        if others:
+            shown = ", ".join(others[:3]) + (" ..." if len(others) > 3 else "")
+            raise InputError(
+                folder,
+                f"holds files of something else ({shown}); choose a new or empty folder, "
+                "or pass --overwrite to write beside them",
+            )
     if "dicom_seg" in planned and not dicom:
         raise InputError(input_path, "a DICOM SEG needs DICOM input (the SEG references the CT)")
     prediction = predict_volume(predictor, volume)
@@ -143,18 +196,32 @@ def predict_scan(
     start = time.perf_counter()
     lesions = lesion_stats(prediction.tumor, prediction.image) if prediction.status == "ok" else []
     prediction.timings_s["statistics_s"] = time.perf_counter() - start
-    written = _write_outputs(prediction, lesions, predictor, planned, overwrite=overwrite)
-    document = statistics_document(
-        prediction,
-        lesions,
-        model=predictor.model_info,
-        options=predictor.config,
-        outputs={k: v.name for k, v in written.items()},
-    )
-    with atomic_output(planned["statistics"], overwrite=overwrite) as tmp:
-        tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    written: dict[str, Path] = {}
+    try:
+        _write_outputs(prediction, lesions, predictor, planned, written, overwrite=overwrite)
+        document = statistics_document(
+            prediction,
+            lesions,
+            model=predictor.model_info,
+            options=predictor.config,
+            outputs={k: v.name for k, v in written.items()},
+        )
+        with atomic_output(planned["statistics"], overwrite=overwrite) as tmp:
+            tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except BaseException:
+        _remove_partial(written, planned["statistics"])
+        raise
     written["statistics"] = planned["statistics"]
     return ScanResult(prediction, lesions, document, written)
+
+
+def _remove_partial(written: dict[str, Path], statistics: Path) -> None:
+    """Undo a failed run: its files, and the completion marker they no longer match."""
+    if not written:
+        return
+    for path in [*written.values(), statistics]:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _write_outputs(
@@ -162,13 +229,16 @@ def _write_outputs(
     lesions: list[LesionStats],
     predictor: Predictor,
     planned: dict[str, Path],
+    written: dict[str, Path],
     *,
     overwrite: bool,
-) -> dict[str, Path]:
-    """Write label files, SEG and preview; nothing but statistics when no liver was found."""
-    written: dict[str, Path] = {}
+) -> None:
+    """Write label files, SEG and preview into ``written`` (by role) as each one lands.
+
+    Nothing but statistics is written when no liver was found.
+    """
     if prediction.status != "ok":
-        return written
+        return
     start = time.perf_counter()
     labels = prediction.labels
     image = prediction.image
@@ -213,11 +283,11 @@ def _write_outputs(
             planned["preview"],
             largest=largest,
             title=_title(prediction, lesions, predictor),
+            warnings=prediction.warnings,
             overwrite=overwrite,
         )
         written["preview"] = planned["preview"]
         prediction.timings_s["preview_s"] = time.perf_counter() - start
-    return written
 
 
 def _title(prediction: Prediction, lesions: list[LesionStats], predictor: Predictor) -> str:

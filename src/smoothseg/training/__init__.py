@@ -28,7 +28,7 @@ from smoothseg.training.losses import (
     TlvrRegion,
     predicted_tlvr,
 )
-from smoothseg.training.run import RESUMABLE, resume_config, train
+from smoothseg.training.run import RESUMABLE, resume_changes, resume_config, train
 from smoothseg.training.trainer import Trainer, TrainResult
 from smoothseg.training.validation import ValidationResult, dice_score, validate
 
@@ -54,6 +54,7 @@ __all__ = [
     "predicted_tlvr",
     "read_config_file",
     "read_soft_labels",
+    "resume_changes",
     "resume_config",
     "save_bundle",
     "select_split",

@@ -66,13 +66,17 @@ def resume_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def _check_resume(run: Path, config: TrainConfig) -> None:
-    saved = resume_config(run)
-    differ = [
+def resume_changes(saved: TrainConfig, config: TrainConfig) -> list[str]:
+    """The fields outside :data:`RESUMABLE` in which ``config`` differs from ``saved``."""
+    return [
         f.name
         for f in fields(TrainConfig)
         if f.name not in RESUMABLE and getattr(saved, f.name) != getattr(config, f.name)
     ]
+
+
+def _check_resume(run: Path, config: TrainConfig) -> None:
+    differ = resume_changes(resume_config(run), config)
     if differ:
         raise TrainConfigError(f"{run}: config differs from the saved run in {differ}")
 

@@ -140,7 +140,7 @@ def segment(
         job.step(0.2, "loading the model")
         predictor = models.get()
         job.step(0.25, "segmenting the liver, then tumors inside it")
-        result = predict_scan(predictor, path, job.folder / "output")
+        result = predict_scan(predictor, path, job.folder / "output", limits=settings.read_limits)
     except InputError as exc:  # name the upload, never the server's folders
         shown = _display(exc.path, job, label) if exc.path.is_absolute() else str(exc.path)
         raise InputError(shown, _scrub(exc.problem, job, shown)) from exc
