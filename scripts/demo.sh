@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job, run by `make demo` (after `make install`):
-#   1. `smoothseg demo`: a synthetic abdominal CT cohort (10 phantoms with a clinical table), then
+#   1. `smoothseg demo`: a synthetic abdominal CT cohort (8 phantoms with a clinical table, per the cpu-small config), then
 #      the paper's experiment at CPU scale (config cpu-small): 3 replications x (clinical soft
 #      labels, liver stage, tumor stage with/without smoothing, multi-class baselines, ablation
 #      I-V), the full two-step prediction of the held-out cases, scoring, Tables 2-5, Figure D1,

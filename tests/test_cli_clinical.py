@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from smoothseg import phantom
 from smoothseg.cli import main
 
 FILES = (
@@ -33,7 +34,6 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    phantom = pytest.importorskip("smoothseg.phantom")
     folder = tmp_path_factory.mktemp("cli") / "cohort"
     phantom.generate_cohort(folder, n_cases=8, seed=1, size="small")
     return folder

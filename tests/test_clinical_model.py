@@ -22,6 +22,7 @@ from clinical_synthetic import (
     synthetic_cohort,
 )
 from conftest import require
+from smoothseg import phantom
 from smoothseg.clinical.api import NO_CLINICAL_ROW, NO_TLVR, ClinicalConfig, fit_clinical
 from smoothseg.clinical.cohort import Case
 from smoothseg.clinical.encode import fit_encoder
@@ -67,7 +68,6 @@ def phantom_cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[list, Clin
     The latent TLVR is measured on an 8 mm reference grid instead of 4 mm (3x faster); the
     clinical generator is unchanged.
     """
-    phantom = pytest.importorskip("smoothseg.phantom")
     config = phantom.PhantomConfig.preset("small", reference_spacing_mm=8.0)
     specs = [phantom.cohort_spec(i, 0, config) for i in range(105)]
     table = _table(phantom.clinical_table(specs), tmp_path_factory.mktemp("phantom"))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import require
+from smoothseg.clinical import schema
 from smoothseg.errors import InputError
 from smoothseg.evaluation import assign_stratum, evaluate_labels, read_clinical_sizes_cm
 from smoothseg.evaluation.case import EvaluationConfig
@@ -65,7 +66,6 @@ def test_rule_is_described_for_the_outputs() -> None:
 
 
 def test_unit_agrees_with_the_clinical_schema() -> None:
-    schema = pytest.importorskip("smoothseg.clinical.schema")
     assert schema.column("Tr_Size").unit == TR_SIZE_UNIT
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from smoothseg.evaluation.strata import size_group_names
 from smoothseg.evaluation.tables import METRIC_TITLES
-from smoothseg.experiment.predict import ABLATION, SMOOTHSEGNET, Variant, baseline_variant
+from smoothseg.experiment.predict import ABLATION, SMOOTHSEGNET, Variant
 
 METRICS = ("accuracy", "dice", "iou", "sensitivity", "specificity")
 METRIC_LABELS = {m: METRIC_TITLES[m] for m in METRICS}
@@ -175,13 +175,4 @@ def all_tables(
         tumor_table(results, variants),
         size_table(results, variants, threshold_cm, rule),
         ablation_table(results, variants),
-    ]
-
-
-def baseline_names(variants: Sequence[Variant]) -> list[str]:
-    """Display names of the baselines in a variant list."""
-    return [
-        MODEL_LABELS.get(v.name.removeprefix("baseline_"), v.label)
-        for v in variants
-        if v.name == baseline_variant(v.name.removeprefix("baseline_"))
     ]

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from smoothseg.errors import SmoothsegError
 from smoothseg.io.volume import Volume
 from smoothseg.models.sliding import SlidingWindowConfig, sliding_window_logits
 from smoothseg.preprocess import (
@@ -105,7 +106,10 @@ def liver_stage(
 
     """
     config = bundle.preprocessing
-    assert isinstance(config, LiverStageConfig)
+    if not isinstance(config, LiverStageConfig):
+        raise SmoothsegError(
+            f"bundle {bundle.path} is not a liver stage (preprocessing: {type(config).__name__})"
+        )
     spacing = config.target_spacing_mm or ct.spacing_mm
     if spacing_factor != 1.0:
         coarse = (
@@ -147,7 +151,10 @@ def tumor_stage(
 ) -> Mask:
     """Tumor mask of a canonical CT inside ``liver`` (empty when the liver is empty)."""
     config = bundle.preprocessing
-    assert isinstance(config, TumorStageConfig)
+    if not isinstance(config, TumorStageConfig):
+        raise SmoothsegError(
+            f"bundle {bundle.path} is not a tumor stage (preprocessing: {type(config).__name__})"
+        )
     if margin_mm is not None:
         config = replace(config, margin_mm=margin_mm)
     view = local_view(ct, liver, config)

@@ -393,8 +393,3 @@ def smin(a: F32, b: F32, k: float) -> F32:
     h = np.clip(0.5 + 0.5 * (b - a) / kk, 0.0, 1.0)
     out: F32 = (b + (a - b) * h - kk * h * (1.0 - h)).astype(np.float32)
     return out
-
-
-def smax(a: F32, b: F32, k: float) -> F32:
-    """Polynomial smooth maximum."""
-    return -smin(-a, -b, k)

@@ -110,11 +110,6 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def amp_enabled(config: TrainConfig, device: torch.device) -> bool:
-    """Whether autocast runs (CUDA by default; CPU only with ``amp = "on"``, see .fastpath)."""
-    return autocast_dtype(config, device) is not None
-
-
 class Trainer:
     """One stage's training run (see the module docs). Use :func:`train` unless customising."""
 
