@@ -1,0 +1,28 @@
+"""Synthetic lesions: inside the liver, away from vessels, seeded."""
+
+import numpy as np
+
+from smoothseg.synthesis import LesionRequest, implant_lesions
+
+
+def _scan() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    ct = (60 + 10 * rng.standard_normal((48, 48, 32))).astype(np.float32)
+    z, y, x = np.ogrid[:48, :48, :32]
+    liver = (z - 24) ** 2 + (y - 24) ** 2 + (x - 16) ** 2 * 2 < 20**2
+    ct[20:28, 22:26, :] = 200.0  # a bright vessel
+    return ct, liver
+
+
+def test_lesions_inside_liver_away_from_vessels_and_seeded() -> None:
+    ct, liver = _scan()
+    req = LesionRequest(count=3, size_mm=(6.0, 10.0), contrast_hu=(-40.0, -30.0))
+    a, tumor, lesions = implant_lesions(ct, liver, (2.0, 2.0, 2.0), req, np.random.default_rng(5))
+    b, tumor_b, _ = implant_lesions(ct, liver, (2.0, 2.0, 2.0), req, np.random.default_rng(5))
+    assert a.tobytes() == b.tobytes() and (tumor == tumor_b).all()
+    assert tumor.any() and not (tumor & ~liver).any()
+    assert len(lesions) == 3
+    for lesion in lesions:
+        assert 6.0 <= lesion.diameter_mm <= 10.0 and -40 <= lesion.contrast_hu <= -30
+        assert ct[lesion.center_ijk] < 150
+    assert float(np.median(a[tumor] - ct[tumor])) < -15
