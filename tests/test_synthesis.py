@@ -26,3 +26,19 @@ def test_lesions_inside_liver_away_from_vessels_and_seeded() -> None:
         assert 6.0 <= lesion.diameter_mm <= 10.0 and -40 <= lesion.contrast_hu <= -30
         assert ct[lesion.center_ijk] < 150
     assert float(np.median(a[tumor] - ct[tumor])) < -15
+
+
+def test_label_map_on_ct_grid() -> None:
+    from smoothseg.io import Volume
+    from smoothseg.synthesis import synthesize_volume
+
+    ct, liver = _scan()
+    affine = np.diag([1.5, 0.8, 2.5, 1.0])
+    new_ct, labels, _ = synthesize_volume(
+        Volume(ct, affine),
+        Volume(liver.astype(np.uint8), affine, kind="label"),
+        LesionRequest(count=1, size_mm=(8.0, 8.0)),
+        np.random.default_rng(1),
+    )
+    assert labels.grid.matches(new_ct.grid) and labels.shape == ct.shape
+    assert set(np.unique(labels.array)) == {0, 1, 2}
