@@ -42,3 +42,31 @@ def test_label_map_on_ct_grid() -> None:
     )
     assert labels.grid.matches(new_ct.grid) and labels.shape == ct.shape
     assert set(np.unique(labels.array)) == {0, 1, 2}
+
+
+def test_cli_synthesize_nifti(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from smoothseg.cli import app
+    from smoothseg.io import Volume, read_volume, write_volume
+
+    ct, liver = _scan()
+    affine = np.diag([2.0, 2.0, 2.0, 1.0])
+    write_volume(Volume(ct, affine), tmp_path / "ct.nii.gz")
+    write_volume(Volume(liver.astype(np.uint8), affine, kind="label"), tmp_path / "liver.nii.gz")
+    args = [
+        "synthesize",
+        "--ct",
+        str(tmp_path / "ct.nii.gz"),
+        "--liver",
+        str(tmp_path / "liver.nii.gz"),
+        "--out",
+        str(tmp_path / "o"),
+        "--size-mm",
+        "6",
+        "10",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    labels = read_volume(tmp_path / "o" / "labels.nii.gz", kind="label")
+    assert labels.shape == ct.shape and (labels.array == 2).any()
