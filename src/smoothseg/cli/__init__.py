@@ -93,6 +93,9 @@ def _register() -> None:
     from smoothseg.cli import demo
 
     demo.register(app)
+    from smoothseg.cli import synthesize
+
+    synthesize.register(app)
 
 
 _register()
