@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 SHARED ?= ../shared
 
-.PHONY: install test demo lint format clean bench default-model
+.PHONY: install test demo lint format clean bench bench-real default-model
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ format: install
 
 bench: install
 	$(PY) benchmarks/run_all.py $(BENCH)
+
+# Real-scan benchmark: the shipped model (or MODEL=dir, VS=dir) on the real scans in ../shared/data.
+bench-real: install
+	OMP_NUM_THREADS=1 $(PY) benchmarks/real_ct.py $(if $(MODEL),--model $(MODEL)) $(if $(VS),--vs $(VS))
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build dist .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

@@ -2,7 +2,8 @@
 
 Each script measures its subject next to a named baseline in the same run, writes
 ``benchmarks/results/<name>.json`` and appends one line to ``benchmarks/RESULTS.md``.
-Pass script names (e.g. ``phantom metrics``) to run only those.
+Pass script names (e.g. ``phantom metrics``) to run only those. ``real_ct.py`` (the real-scan
+benchmark, also ``make bench-real``) runs last.
 
 ``gpu_check.py`` and ``gpu_check_e2e.py`` are not ``bench_*`` scripts: they are run by hand on a
 GPU machine (they write into ``$OUT``; their lines in ``RESULTS.md`` name the device).
@@ -19,9 +20,12 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str]) -> int:
-    scripts = sorted(HERE.glob("bench_*.py"))
+    scripts = [*sorted(HERE.glob("bench_*.py")), HERE / "real_ct.py"]
     if argv:
-        wanted = {f"bench_{name.removeprefix('bench_').removesuffix('.py')}.py" for name in argv}
+        wanted = {
+            "real_ct.py" if n == "real_ct" else f"bench_{n.removeprefix('bench_')}.py"
+            for n in (name.removesuffix(".py") for name in argv)
+        }
         unknown = wanted - {s.name for s in scripts}
         if unknown:
             names = ", ".join(s.stem.removeprefix("bench_") for s in scripts)
