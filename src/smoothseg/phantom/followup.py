@@ -40,6 +40,8 @@ NECROSIS_HU = (5.0, 25.0)
 #: Arterial phase: parenchyma offset and viable-tumor enhancement above parenchyma (HU).
 ARTERIAL_LIVER_OFFSET_HU = -40.0
 ARTERIAL_TUMOR_ENHANCEMENT_HU = 70.0
+#: Draws per pair before giving up on keeping growing lesions apart.
+MAX_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -172,10 +174,26 @@ def _arterial(
     return art
 
 
+def _count(labels: Volume) -> int:
+    return int(ndimage.label(labels.array == 2, structure=np.ones((3, 3, 3)))[1])
+
+
+def _lesions_stay_apart(vols: dict[str, Volume], scenario: str) -> bool:
+    """False when growth made lesions coalesce (the true RECIST category becomes ambiguous)."""
+    n_base, n_follow = _count(vols["baseline_labels"]), _count(vols["followup_labels"])
+    if n_base == 0:
+        return False
+    scale, _, new, _ = SCENARIOS[scenario]
+    return scale < 1.0 or n_follow == n_base + int(new)
+
+
 def generate_followups(
     out_dir: str | Path, n_cases: int, seed: int = 0, config: PhantomConfig | None = None
 ) -> Path:
     """Write ``n_cases`` baseline/follow-up pairs (scenarios in turn) and ``truth.json``.
+
+    A pair whose growing lesions would coalesce (or with no tumor) is redrawn, up to
+    :data:`MAX_ATTEMPTS` times, so the designed categories hold.
 
     Returns:
         Path of ``OUT/followups.json`` (the truth of every pair; file names relative to OUT).
@@ -188,10 +206,14 @@ def generate_followups(
     for i in range(n_cases):
         cid = f"FOLLOWUP_{i + 1:03d}"
         scenario = names[i % len(names)]
-        seq = np.random.SeedSequence([seed, i, 20])
-        quantile = 0.75 + 0.2 * float(np.random.default_rng(seq).uniform())
-        case = generate_case(cid, case_seed(seed, i), cfg, burden_quantile=quantile)
-        vols, truth = make_followup(case, scenario, np.random.default_rng(seq.spawn(1)[0]))
+        for attempt in range(MAX_ATTEMPTS):
+            seq = np.random.SeedSequence([seed, i, 20, attempt])
+            quantile = 0.75 + 0.2 * float(np.random.default_rng(seq).uniform())
+            case_seq = case_seed(seed, i) if attempt == 0 else seq.spawn(2)[1]
+            case = generate_case(cid, case_seq, cfg, burden_quantile=quantile)
+            vols, truth = make_followup(case, scenario, np.random.default_rng(seq.spawn(1)[0]))
+            if _lesions_stay_apart(vols, scenario):
+                break
         folder = out / cid
         folder.mkdir(parents=True, exist_ok=True)
         files = {}

@@ -2,9 +2,9 @@
 
 Diameters come from :func:`smoothseg.postprocess.lesions.lesion_stats` (the project's one
 lesion-diameter implementation). A voxel of a lesion is *viable* when, on the arterial phase,
-it is at least :data:`ENHANCEMENT_HU` above the median of the surrounding liver parenchyma
-(a 5-15 mm shell around the lesion) and below :data:`LIPIODOL_HU` (lipiodol deposits after TACE
-are dense, not tumor).
+it is at least :data:`ENHANCEMENT_HU` above the median of the liver parenchyma (liver voxels
+farther than :data:`MARGIN_MM` from any segmented tumor) and below :data:`LIPIODOL_HU`
+(lipiodol deposits after TACE are dense, not tumor).
 """
 
 from __future__ import annotations
@@ -23,8 +23,11 @@ from smoothseg.postprocess.lesions import lesion_stats
 ENHANCEMENT_HU = 20.0
 #: Attenuation at and above which a voxel is a lipiodol deposit, not viable tumor (HU).
 LIPIODOL_HU = 300.0
-#: Shell around a lesion used as its parenchyma reference (mm).
-SHELL_MM = (5.0, 15.0)
+#: Liver voxels closer than this to a segmented tumor are left out of the reference (mm).
+#: The whole-liver median is used rather than a thin shell around each lesion: when a
+#: segmentation covers only part of a lesion, a shell lies on the unsegmented (enhancing)
+#: tumor and raises the reference above the tumor itself.
+MARGIN_MM = 5.0
 
 Mask = npt.NDArray[np.bool_]
 
@@ -61,16 +64,19 @@ def components(tumor: Mask) -> tuple[npt.NDArray[np.int32], int]:
     return np.asarray(labels, dtype=np.int32), int(n)
 
 
-def viable_mask(
-    lesion: Mask, liver: Mask, arterial: npt.NDArray[np.floating], spacing_mm: tuple[float, ...]
-) -> Mask:
+def parenchyma_hu(
+    tumor: Mask, liver: Mask, arterial: npt.NDArray[np.floating], spacing_mm: tuple[float, ...]
+) -> float | None:
+    """Median arterial HU of the liver away from tumors (None without liver)."""
+    dist = ndimage.distance_transform_edt(~tumor, sampling=spacing_mm)
+    far = liver & (dist > MARGIN_MM)
+    values = arterial[far] if far.any() else arterial[liver]
+    return float(np.median(values)) if values.size else None
+
+
+def viable_mask(lesion: Mask, arterial: npt.NDArray[np.floating], reference_hu: float) -> Mask:
     """Enhancing, non-lipiodol voxels of ``lesion`` on the arterial phase (same grid)."""
-    dist = ndimage.distance_transform_edt(~lesion, sampling=spacing_mm)
-    shell = liver & ~lesion & (dist >= SHELL_MM[0]) & (dist <= SHELL_MM[1])
-    reference = arterial[shell] if shell.any() else arterial[liver & ~lesion]
-    if reference.size == 0:
-        return np.zeros_like(lesion)
-    level = float(np.median(reference)) + ENHANCEMENT_HU
+    level = reference_hu + ENHANCEMENT_HU
     out: Mask = lesion & (arterial >= level) & (arterial < LIPIODOL_HU)
     return out
 
@@ -85,6 +91,7 @@ def measure_lesions(
     hu = np.asarray(image.array, dtype=np.float32)
     art = None if arterial is None else np.asarray(arterial.array, dtype=np.float32)
     voxel_ml = image.voxel_volume_ml
+    reference = None if art is None else parenchyma_hu(lab == 2, liver, art, image.spacing_mm)
     out = []
     for k in range(1, n + 1):
         lesion = comp == k
@@ -92,7 +99,9 @@ def measure_lesions(
         viable_d: float | None = None
         viable_ml: float | None = None
         if art is not None:
-            viable = viable_mask(lesion, liver, art, image.spacing_mm)
+            viable = (
+                viable_mask(lesion, art, reference) if reference is not None else lesion & False
+            )
             parts = lesion_stats(viable, image) if viable.any() else []
             viable_d = max((p.longest_axial_diameter_mm for p in parts), default=0.0)
             viable_ml = float(viable.sum()) * voxel_ml
