@@ -97,6 +97,19 @@ def _new_lesion(liver: np.ndarray, tumor: np.ndarray, spacing: np.ndarray) -> np
     return out
 
 
+def _like(values: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` values drawn from ``values`` within median ± 3 MAD (texture and noise of a tissue).
+
+    Filling with a smooth value instead left a noise-free patch where a tumor had been, which a
+    model reads as a lesion.
+    """
+    med = float(np.median(values))
+    mad = float(np.median(np.abs(values - med))) * 1.4826 + 1e-3
+    pool = values[np.abs(values - med) <= 3 * mad]
+    out: np.ndarray = rng.choice(pool if pool.size else values, size=n)
+    return out
+
+
 def make_followup(
     case: PhantomCase, scenario: str, rng: np.random.Generator
 ) -> tuple[dict[str, Volume], FollowupTruth]:
@@ -123,10 +136,10 @@ def make_followup(
             viable |= lesion & (d2 <= (fraction * r_eq) ** 2 if fraction < 1 else lesion)
     gone &= ~tumor1
     out_lab[gone] = 1
-    out_img[gone] = liver_hu + rng.normal(0, 8, int(gone.sum()))
+    out_img[gone] = _like(image[labels == 1], int(gone.sum()), rng)
     grown = tumor1 & ~tumor0
-    tumor_hu = float(np.median(image[tumor0])) if tumor0.any() else liver_hu - 30
-    out_img[grown] = tumor_hu + rng.normal(0, 8, int(grown.sum()))
+    tumor_values = image[tumor0] if tumor0.any() else image[labels == 1] - 30.0
+    out_img[grown] = _like(tumor_values, int(grown.sum()), rng)
     out_lab[tumor1] = 2
     dead = tumor1 & ~viable
     lo, hi = LIPIODOL_HU if lipiodol else NECROSIS_HU
@@ -135,7 +148,7 @@ def make_followup(
         extra = _new_lesion(labels == 1, tumor0 | tumor1, spacing)
         out_lab[extra] = 2
         viable |= extra
-        out_img[extra] = tumor_hu + rng.normal(0, 8, int(extra.sum()))
+        out_img[extra] = _like(tumor_values, int(extra.sum()), rng)
     soft = (out_img > -100) & (out_img < 250)
     out_img[soft] += float(rng.uniform(-15, 15))  # another contrast timing
     base_art = _arterial(image, labels, labels == 2, liver_hu)
