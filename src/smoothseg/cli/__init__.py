@@ -84,6 +84,9 @@ def _register() -> None:
     from smoothseg.cli import predict
 
     predict.register(app)
+    from smoothseg.cli import compare
+
+    compare.register(app)
     from smoothseg.cli import serve
 
     serve.register(app)

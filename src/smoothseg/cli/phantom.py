@@ -27,13 +27,19 @@ def phantom(
         "HCC-TACE-Seg download (CT series + SEG + metadata.csv + clinical xlsx).",
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing cohort."),
+    followup: bool = typer.Option(
+        False,
+        "--followup",
+        help="Write baseline/post-TACE follow-up pairs with their true RECIST 1.1, mRECIST "
+        "and volumetric categories (OUT/followups.json) instead of a cohort.",
+    ),
 ) -> None:
     """Generate synthetic abdominal CTs with liver tumors, labels and a clinical table."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from smoothseg.errors import SmoothsegError
-    from smoothseg.phantom import SIZES, generate_cohort
+    from smoothseg.phantom import SIZES, PhantomConfig, generate_cohort
     from smoothseg.phantom.cohort import check_target
 
     if size not in SIZES:
@@ -41,6 +47,12 @@ def phantom(
     if fmt not in ("nifti", "dicom"):
         raise SmoothsegError(f"unknown --format {fmt!r}; choose nifti or dicom")
     check_target(out.expanduser(), overwrite)
+    if followup:
+        from smoothseg.phantom.followup import generate_followups
+
+        truth = generate_followups(out, cases, seed, PhantomConfig.preset(size))
+        typer.echo(f"wrote {cases} follow-up pairs to {out} (truth: {truth})")
+        return
     console = Console(stderr=True)
     with Progress(
         "[progress.description]{task.description}",

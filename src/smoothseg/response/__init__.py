@@ -1,0 +1,13 @@
+"""Treatment response between a baseline and a follow-up CT (RECIST 1.1, mRECIST, volume).
+
+Typical use::
+
+    from smoothseg.response import compare
+    result = compare("baseline.nii.gz", "followup.nii.gz", "out/")
+    result.categories["recist"].category
+"""
+
+from smoothseg.response.api import CompareResult, compare
+from smoothseg.response.criteria import Category
+
+__all__ = ["Category", "CompareResult", "compare"]
