@@ -230,3 +230,17 @@ def test_inspect(cohort: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
     doc = json.loads(stdout)
     assert doc["n_rows"] == 8 and len(doc["columns"]) == 56
+
+
+def test_fit_paper_mode(cohort: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "paper"
+    args = ("clinical", "fit", "--table", str(cohort / "clinical.xlsx"), "--manifest")
+    args += (str(cohort / "manifest.csv"), "--out", str(out), "--mode", "paper", "--no-compare")
+    code, _, stderr = cli(capsys, *args)
+    assert code == 0, stderr
+    labels = pd.read_csv(out / "soft_labels.csv", dtype={"fold": str})
+    assert set(labels["fold"]) == {"in-sample"}
+    assert "mode: `paper`" in (out / "report.md").read_text()
+    assert json.loads((out / "config.json").read_text())["mode"] == "paper"
+    code, _, stderr = cli(capsys, *args[:-3], "--mode", "bogus", "--overwrite")
+    assert code == 2 and "--mode" in stderr

@@ -74,7 +74,9 @@ def test_train_tumor_with_soft_labels_and_config(
 ) -> None:
     cache, splits = data
     soft = tmp_path / "soft_labels.csv"
-    soft.write_text("case_id,tlvr,tlvr_hat,fold\nTINY_001,0.02,0.03,1\nTINY_002,0.05,,1\n")
+    soft.write_text(
+        "case_id,tlvr,tlvr_hat,fold\nTINY_001,0.02,0.03,1\nTINY_002,0.05,0.04,1\nTINY_003,0.05,,1\n"
+    )
     config = tmp_path / "tumor.toml"
     config.write_text(
         '[model]\nname = "unet"\n[train]\nmax_epochs = 1\n'
@@ -100,6 +102,7 @@ def test_train_tumor_with_soft_labels_and_config(
         (["liver", "--replication", "9"], "no split 'replication_9'"),
         (["liver", "--preset", "huge"], "unknown preset"),
         (["liver", "--resume"], "config.json"),
+        (["tumor"], "alpha = 0.5 needs soft labels"),
     ],
 )
 def test_train_errors_are_one_line(

@@ -298,3 +298,33 @@ def test_real_table_end_to_end(shared_data: Path, tmp_path: Path) -> None:
     assert np.allclose(model.predict(table, rows), final.predict(table, rows))
     with pytest.raises(OutputExistsError):
         write_outputs(fit, tmp_path / "out")
+
+
+def test_paper_mode_is_in_sample_ols_on_table_a1(small: tuple[ClinicalTable, list[Case]]) -> None:
+    """``mode="paper"``: OLS on Table A1's fixed columns, raw AFP, in-sample soft labels."""
+    from smoothseg.clinical.features import PAPER_COLUMNS
+
+    table, cases = small
+    config = ClinicalConfig(compare=False, mode="paper", preset="strict", select=True)
+    assert (config.preset, config.model, config.select) == ("paper", "ols", False)
+    fit = fit_clinical(table, cases, config)
+    model = fit.cross.final.model
+    assert len(PAPER_COLUMNS) == 15 and fit.features.columns == PAPER_COLUMNS
+    assert fit.cross.final.selection is None
+    afp = [c for c in model.encoder.columns if c.name == "AFP"]
+    assert afp and afp[0].transform == ""  # raw ng/mL, as the reference code
+    rows = table.rows(c.case_id for c in cases)
+    z = model.preprocessor.transform(model.encoder.transform(table, rows))
+    design = np.column_stack([np.ones(len(rows)), z[:, model.preprocessor.keep]])
+    y = np.array([c.tlvr for c in cases])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)  # independent in-sample OLS
+    raw = np.array([lab.raw for lab in fit.cross.labels])
+    np.testing.assert_allclose(raw, design @ coef, atol=1e-8)
+    assert {lab.fold for lab in fit.cross.labels} == {"in-sample"}
+    # in-sample: a patient's own TLVR moves its own soft label (unlike cross-fit)
+    changed = list(cases)
+    changed[0] = replace(cases[0], tlvr=0.95 if (cases[0].tlvr or 0) < 0.5 else 0.0)
+    after = fit_clinical(table, changed, config).cross.labels[0]
+    assert after.raw != fit.cross.labels[0].raw
+    with pytest.raises(InputError, match="--mode"):
+        ClinicalConfig(mode="bogus")

@@ -120,6 +120,7 @@ def test_tumor_stage_uses_soft_labels(cohort: tuple[Path, Path], tmp_path: Path)
     assert math.isfinite(result.history[-1]["val_dice"])
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["soft_label_cases"] == sorted(split.train[:2])  # the third has none
+    assert info["alpha_effective"] == config.loss.alpha and info["soft_label_train_cases"] == 2
     bundle = load_bundle(result.bundle_dir)
     assert bundle.stage == "tumor" and bundle.postprocessing == "restrict_to_liver"
     assert bundle.preprocessing.roi_size == (32, 32, 32)
@@ -190,3 +191,22 @@ def test_early_stopping_after_patience(
     )
     result = train(config, data=cache, split=split, out=tmp_path / "run", progress=False)
     assert result.stopped_early and result.epochs == 3 and result.best_epoch == 1
+
+
+def test_tumor_alpha_without_usable_soft_labels_is_an_error(
+    cohort: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """α > 0 with no (or non-matching) soft labels refuses to train, never a silent α = 0."""
+    cache, splits = cohort
+    full = select_split(splits)
+    split = Split("small", full.train[:2], full.val[:1], ())
+    config = _config(tmp_path, "tumor", SMALL_TUMOR)
+    assert config.loss.alpha > 0
+    for labels, match in ((None, "no soft labels were given"), ({"OTHER_001": 0.1}, "matches")):
+        with pytest.raises(InputError, match=match):
+            train(config, data=cache, split=split, out=tmp_path / "r", soft_labels=labels)
+        assert not (tmp_path / "r").exists()
+    zero = _config(tmp_path, "tumor", SMALL_TUMOR + "[loss]\nalpha = 0.0\n", max_epochs=1)
+    train(zero, data=cache, split=split, out=tmp_path / "z", progress=False)
+    info = json.loads((tmp_path / "z" / "run.json").read_text())
+    assert info["alpha_effective"] == 0.0 and info["soft_label_train_cases"] == 0

@@ -109,6 +109,11 @@ def fit(
         True, "--compare/--no-compare", help="Linear vs random forest vs gradient boosting."
     ),
     trees: int = typer.Option(300, "--trees", help="Trees of the comparison models."),
+    mode: str = typer.Option(
+        "cross-fit",
+        "--mode",
+        help="cross-fit (out-of-fold) or paper (OLS in-sample on Table A1's 15 features).",
+    ),
     sheet: str = typer.Option("data table", "--sheet", help="Worksheet of an .xlsx table."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
 ) -> None:
@@ -138,6 +143,7 @@ def fit(
         max_features=max_features,
         folds=folds,
         seed=seed,
+        mode=mode,
         compare=compare,
         trees=trees,
     )

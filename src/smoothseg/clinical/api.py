@@ -25,6 +25,7 @@ from smoothseg.errors import InputError
 NO_CLINICAL_ROW = "no clinical row"
 NO_TLVR = "no TLVR (no liver or tumor in the label)"
 NOT_IN_PART = "not in the split part"
+FIT_MODES = ("cross-fit", "paper")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class ClinicalConfig:
         seed: Seed of every fold assignment and of the tree models.
         compare: Run the linear vs non-linear comparison.
         trees: Trees of the random forest and gradient boosting.
+        mode: ``cross-fit`` (default: out-of-fold soft labels, feature selection, log AFP) or
+            ``paper`` (the paper's reference: OLS fitted in-sample on Table A1's 15 fixed
+            features, raw AFP; overrides preset, model and select).
 
     """
 
@@ -61,12 +65,21 @@ class ClinicalConfig:
     seed: int = 0
     compare: bool = True
     trees: int = 300
+    mode: str = "cross-fit"
 
     def __post_init__(self) -> None:
         if self.folds < 2 or self.selection_folds < 2:
             raise InputError("--folds", "needs at least 2 folds")
         if self.max_features is not None and self.max_features < 1:
             raise InputError("--max-features", "must be at least 1")
+        if self.mode not in FIT_MODES:
+            raise InputError("--mode", f"unknown mode {self.mode!r}; choose from {FIT_MODES}")
+        if self.mode == "paper":  # the reference fit, whatever else was asked
+            object.__setattr__(self, "preset", "paper")
+            object.__setattr__(self, "include", ())
+            object.__setattr__(self, "exclude", ())
+            object.__setattr__(self, "model", "ols")
+            object.__setattr__(self, "select", False)
         if self.trees < 1:
             raise InputError("--trees", "must be at least 1")
         try:
@@ -87,6 +100,8 @@ class ClinicalConfig:
             self.folds,
             self.selection_folds,
             self.seed,
+            in_sample=self.mode == "paper",
+            raw_afp=self.mode == "paper",
         )
 
     def to_dict(self) -> dict[str, object]:

@@ -156,12 +156,17 @@ class Encoder:
 
 
 def fit_encoder(
-    table: ClinicalTable, columns: Sequence[str], rows: npt.NDArray[np.intp]
+    table: ClinicalTable,
+    columns: Sequence[str],
+    rows: npt.NDArray[np.intp],
+    *,
+    raw_afp: bool = False,
 ) -> Encoder:
     """Fit the encodings of ``columns`` on table ``rows`` (training rows only).
 
     Only categorical columns learn from the rows: the levels seen and the reference level
-    (the most frequent; ties go to the earlier code).
+    (the most frequent; ties go to the earlier code). ``raw_afp`` keeps AFP in ng/mL (the
+    paper's reference code) instead of ``log10(1 + x)``.
     """
     out = []
     for name in columns:
@@ -173,7 +178,7 @@ def fit_encoder(
             levels = tuple(v for v in seen if v != reference)
             out.append(ColumnEncoding(name, "categorical", levels, reference))
         elif ctype.kind == "numeric":
-            transform = LOG10P1 if name in LOG10P1_COLUMNS else ""
+            transform = LOG10P1 if name in LOG10P1_COLUMNS and not raw_afp else ""
             out.append(ColumnEncoding(name, "numeric", transform=transform))
         else:
             out.append(ColumnEncoding(name, ctype.kind, ctype.codes))

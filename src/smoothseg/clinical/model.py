@@ -357,6 +357,7 @@ def fit_model(
     *,
     features: Collection[str] | None = None,
     inference: bool = False,
+    raw_afp: bool = False,
 ) -> ClinicalModel:
     """Fit encoder, preprocessor and linear model on table ``rows`` with targets ``y``.
 
@@ -369,18 +370,19 @@ def fit_model(
         features: Use only these features (e.g. a selection's); columns without one are
             dropped. Default: every feature of ``columns``.
         inference: Compute CIs and p-values (OLS).
+        raw_afp: AFP in ng/mL, not on a log scale (``--mode paper``).
 
     """
     if features is not None:
         wanted = set(features)
-        encoder = fit_encoder(table, columns, rows)
+        encoder = fit_encoder(table, columns, rows, raw_afp=raw_afp)
         used = {
             c
             for f, c in zip(encoder.feature_names, encoder.feature_columns, strict=True)
             if f in wanted
         }
         columns = [c for c in columns if c in used]
-    encoder = fit_encoder(table, columns, rows)
+    encoder = fit_encoder(table, columns, rows, raw_afp=raw_afp)
     x = encoder.transform(table, rows)
     prep = fit_preprocessor(x, encoder.feature_kinds)
     if features is not None:

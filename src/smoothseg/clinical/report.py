@@ -256,7 +256,14 @@ def report_markdown(fit: ClinicalFit) -> str:
         "",
         f"- clinical table: `{fit.table.path}` ({fit.table.n_rows} patients)",
         f"- split part: {fit.part or 'none (every case is a training case)'}",
-        f"- soft labels: {n_train} training (out-of-fold) + {n_test} test; "
+        f"- mode: `{fit.config.mode}`"
+        + (
+            " (OLS in-sample on Table A1's fixed features, raw AFP)"
+            if fit.config.mode == "paper"
+            else ""
+        ),
+        f"- soft labels: {n_train} training "
+        f"({'in-sample' if fit.config.mode == 'paper' else 'out-of-fold'}) + {n_test} test; "
         f"{len(fit.missing)} case(s) without soft label",
         f"- candidates: preset `{fit.config.preset}`, {len(fit.features.columns)} columns; "
         f"model `{fit.config.model}`; seed {fit.config.seed}",

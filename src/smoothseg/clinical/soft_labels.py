@@ -21,6 +21,7 @@ from smoothseg.clinical.selection import Selection, kfold_assignment, select_fea
 from smoothseg.clinical.table import ClinicalTable
 
 TEST_FOLD = "test"
+IN_SAMPLE_FOLD = "in-sample"
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class FitSettings:
         folds: Cross-fitting folds.
         selection_folds: Folds of the selection's CV.
         seed: Seed of both fold assignments.
+        in_sample: The paper's soft labels: every training case gets the prediction of the
+            model fitted on all training cases, its own row included (``--mode paper``).
+        raw_afp: AFP in ng/mL, not ``log10(1 + x)`` (``--mode paper``).
 
     """
 
@@ -79,6 +83,8 @@ class FitSettings:
     folds: int = 5
     selection_folds: int = 5
     seed: int = 0
+    in_sample: bool = False
+    raw_afp: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,14 @@ def fit_pipeline(
         )
     chosen = selection.chosen if selection is not None else None
     model = fit_model(
-        table, rows, y, columns, settings.linear, features=chosen, inference=inference
+        table,
+        rows,
+        y,
+        columns,
+        settings.linear,
+        features=chosen,
+        inference=inference,
+        raw_afp=settings.raw_afp,
     )
     return PipelineFit(selection, model)
 
@@ -180,15 +193,22 @@ def cross_fit(
     final = fit_pipeline(table, rows, y, groups, columns, settings, inference=True)
     test_rows = table.rows(c.patient_id for c in test)
     test_raw = final.model.predict(table, test_rows) if len(test) else np.zeros(0)
-    labels = [
-        SoftLabel(c.case_id, c.tlvr, float(np.clip(r, 0, 1)), str(f + 1), float(r))
-        for c, r, f in zip(train, raw, fold, strict=True)
-    ]
+    in_raw = final.model.predict(table, rows)
+    if settings.in_sample:  # the paper: in-sample predictions of the full-data fit
+        labels = [
+            SoftLabel(c.case_id, c.tlvr, float(np.clip(r, 0, 1)), IN_SAMPLE_FOLD, float(r))
+            for c, r in zip(train, in_raw, strict=True)
+        ]
+    else:
+        labels = [
+            SoftLabel(c.case_id, c.tlvr, float(np.clip(r, 0, 1)), str(f + 1), float(r))
+            for c, r, f in zip(train, raw, fold, strict=True)
+        ]
     labels += [
         SoftLabel(c.case_id, c.tlvr, float(np.clip(r, 0, 1)), TEST_FOLD, float(r))
         for c, r in zip(test, test_raw, strict=True)
     ]
-    in_sample = np.clip(final.model.predict(table, rows), 0, 1)
+    in_sample = np.clip(in_raw, 0, 1)
     known = [
         (c.tlvr, lab.tlvr_hat)
         for c, lab in zip(test, labels[len(train) :], strict=True)

@@ -101,6 +101,30 @@ def _write_json(path: Path, data: Mapping[str, Any]) -> None:
         tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
+def _check_soft_labels(
+    config: TrainConfig,
+    split: Split,
+    labels: Mapping[str, float],
+    path: str | Path | None,
+) -> int:
+    """Training cases with a soft label; none while α > 0 is an error, never a silent α = 0."""
+    n = sum(c in labels for c in split.train)
+    if config.stage != "tumor" or config.loss.alpha <= 0 or n > 0:
+        return n
+    if not labels:
+        why = "no soft labels were given"
+    else:
+        why = (
+            f"none of the {len(labels)} soft-label case ids matches the {len(split.train)} "
+            f"training cases (e.g. {sorted(labels)[0]!r} vs {min(split.train, default='')!r})"
+        )
+    raise InputError(
+        path if path is not None else "--soft-labels",
+        f"alpha = {config.loss.alpha} needs soft labels for the training cases but {why}; "
+        "pass --soft-labels, or set [loss] alpha = 0 to train without the TLVR term",
+    )
+
+
 def train(
     config: TrainConfig,
     *,
@@ -141,11 +165,12 @@ def train(
 
     """
     run = Path(out)
+    labels = dict(soft_labels or {}) if config.stage == "tumor" else {}
+    n_soft = _check_soft_labels(config, split, labels, soft_labels_path)
     ctx = init_from_env(config.device)  # under torchrun: join the process group
     if ctx.is_main:
         _prepare_run(run, config, resume=resume, overwrite=overwrite)
     barrier(ctx)
-    labels = dict(soft_labels or {}) if config.stage == "tumor" else {}
     info = {
         "data": str(Path(data).resolve()),
         "split": split.name,
@@ -153,6 +178,8 @@ def train(
         "val": list(split.val),
         "soft_labels": None if soft_labels_path is None else str(soft_labels_path),
         "soft_label_cases": sorted(c for c in (*split.train, *split.val) if c in labels),
+        "alpha_effective": config.loss.alpha if config.stage == "tumor" else 0.0,
+        "soft_label_train_cases": n_soft,
         "versions": versions(),
     }
     if resume:
