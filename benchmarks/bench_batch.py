@@ -4,10 +4,10 @@
 default model (no preview):
 
 * **one process** (the baseline): :func:`smoothseg.postprocess.batch.predict_batch` with one
-  loaded :class:`~smoothseg.inference.Predictor`, torch using every core; warmed up on one scan
+  loaded :class:`~smoothseg.predict.Predictor`, torch using every core; warmed up on one scan
   first, run before and after the workers, the faster of the two runs counts;
 * **one process, one thread**: the same with ``torch.set_num_threads(1)``;
-* **workers**: :func:`smoothseg.postprocess.workers.predict_batch_parallel` with ``--workers``
+* **workers**: :func:`smoothseg.predict.workers.predict_batch_parallel` with ``--workers``
   forked processes, one model each, ``cores / workers`` threads each;
 * **resume**: the same parallel call again on the finished output (every case skipped).
 
@@ -28,11 +28,11 @@ from pathlib import Path
 import torch
 
 from machine_info import cpu_name, load_average, record
-from smoothseg.inference import PredictConfig, Predictor
 from smoothseg.io import write_volume
 from smoothseg.phantom import PhantomConfig, generate_case
-from smoothseg.postprocess.batch import find_inputs, predict_batch
-from smoothseg.postprocess.workers import predict_batch_parallel
+from smoothseg.predict import PredictConfig, Predictor
+from smoothseg.predict.batch import find_inputs, predict_batch
+from smoothseg.predict.workers import predict_batch_parallel
 
 BASELINE = "one process (predict_batch, one model, all cores)"
 

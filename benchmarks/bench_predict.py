@@ -1,6 +1,6 @@
 """End-to-end ``smoothseg predict`` on a 512x512x96 CT, against a brute-force reference.
 
-* **smoothseg** — :func:`smoothseg.postprocess.run.predict_scan` with the shipped default model
+* **smoothseg** — :func:`smoothseg.predict.predict_scan` with the shipped default model
   and default options (read → liver stage at the bundle's spacing → clean → tumor stage on the
   liver box → Chan-Vese → statistics → label map, masks, preview), in a fresh process.
 * **reference** — the configuration the acceptance names: both stages' models run by sliding
@@ -48,8 +48,8 @@ def _peak_gib() -> float:
 
 def child_smoothseg(image: str, out: str) -> dict[str, object]:
     """Time the shipped pipeline end to end (imports excluded, model loading included)."""
-    from smoothseg.inference import PredictConfig, Predictor
-    from smoothseg.postprocess.run import predict_scan
+    from smoothseg.predict import PredictConfig, Predictor
+    from smoothseg.predict.scan import predict_scan
 
     start = time.perf_counter()
     predictor = Predictor.from_model_dir(None, PredictConfig(masks=True))
@@ -66,11 +66,10 @@ def child_reference(image: str, cap: float) -> dict[str, object]:
     import numpy as np
     import torch
 
-    from smoothseg.inference import default_model_dir
+    from smoothseg.bundle import default_model_dir, load_bundle
     from smoothseg.inference.stages import probabilities
     from smoothseg.io import read_volume
     from smoothseg.preprocess import window_hu
-    from smoothseg.training.bundle import load_bundle
 
     start = time.perf_counter()
     ct = read_volume(image, kind="image")

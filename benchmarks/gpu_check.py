@@ -10,7 +10,7 @@ One prepared script for a GPU machine (it runs on CPU too, with ``--tiny``, to t
   bfloat16 AMP; cuDNN benchmark on. Reported: iterations/s (median-free: total steps / total
   time after warm-up) and peak GPU memory.
 * **predict**: a synthetic ``paper``-size phantom CT of 512x512x100 voxels (0.75x0.75x2.5 mm),
-  written as NIfTI, through :func:`smoothseg.postprocess.run.predict_scan` with the shipped
+  written as NIfTI, through :func:`smoothseg.predict.predict_scan` with the shipped
   default model (read → liver stage → clean → tumor stage → Chan-Vese → statistics → outputs):
   on CPU (the baseline, same machine, same run), on the GPU in float32 with 2 windows per pass,
   and on the GPU with float16 AMP and the window batch tuned to memory. Each GPU setting runs
@@ -151,8 +151,8 @@ def make_ct(folder: Path, tiny: bool) -> Path:
 
 
 def time_predict(image: Path, out: Path, label: str, **options: Any) -> dict[str, Any]:
-    from smoothseg.inference import PredictConfig, Predictor
-    from smoothseg.postprocess.run import predict_scan
+    from smoothseg.predict import PredictConfig, Predictor
+    from smoothseg.predict.scan import predict_scan
 
     device = str(options.get("device", "cpu"))
     start = time.perf_counter()

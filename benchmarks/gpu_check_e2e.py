@@ -6,7 +6,7 @@
   epochs, then ``smoothseg predict`` with the bundle it wrote, on the GPU (AMP, window batch
   tuned to memory). Reported: epoch seconds, validation Dice, predict seconds.
 * **paper-width sliding window**: randomly initialised ``paper`` SegResNetVAE bundles (liver:
-  512x512x16 windows, tumor: 256x256x32) run by :func:`smoothseg.inference.stages.probabilities`
+  512x512x16 windows, tumor: 256x256x32) run by :func:`smoothseg.inference.probabilities`
   (MONAI sliding window, Gaussian blending, overlap 0.5) over a 512x512x100 volume (liver) and a
   256x256x64 box (tumor): GPU float32 with 2 windows per pass (the baseline) vs GPU float16 with
   the window batch tuned to free memory, and the CPU for the liver volume (capped). Weights are
@@ -92,8 +92,9 @@ def train_and_predict(work: Path, device: str, tiny: bool) -> dict[str, Any]:
 
 
 def paper_bundles(work: Path, tiny: bool) -> dict[str, Any]:
+    from smoothseg.bundle import load_bundle, save_bundle
     from smoothseg.models.registry import build_model
-    from smoothseg.training import load_bundle, load_train_config, save_bundle
+    from smoothseg.training import load_train_config
 
     out = {}
     for stage in ("liver", "tumor"):
@@ -111,7 +112,7 @@ def paper_bundles(work: Path, tiny: bool) -> dict[str, Any]:
 
 def time_windows(bundle: Any, image: np.ndarray, device: str, amp: bool, auto: bool) -> dict:
     from smoothseg.inference.stages import probabilities
-    from smoothseg.training.fastpath import auto_sw_batch_size
+    from smoothseg.models.sliding import auto_sw_batch_size
 
     bundle.model.to(device)
     batch = 2

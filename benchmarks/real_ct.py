@@ -54,12 +54,11 @@ def segment(model_dir: Path | None, image: Any) -> tuple[Any, Any, float]:
         (liver mask, tumor mask, seconds), masks on ``image``'s canonical grid.
 
     """
-    from smoothseg.inference import PredictConfig, Predictor
-    from smoothseg.postprocess.run import predict_volume
+    from smoothseg.predict import PredictConfig, Predictor
 
     predictor = Predictor.from_model_dir(model_dir, PredictConfig(device="cpu"))
     start = time.perf_counter()
-    pred = predict_volume(predictor, image)
+    pred = predictor.predict(image)
     return pred.liver, pred.tumor, time.perf_counter() - start
 
 

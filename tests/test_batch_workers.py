@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from smoothseg.inference import PredictConfig
 from smoothseg.io import Volume, write_volume
-from smoothseg.postprocess.batch import find_inputs
-from smoothseg.postprocess.run import STATISTICS
-from smoothseg.postprocess.workers import predict_batch_parallel, worker_devices
+from smoothseg.predict import PredictConfig
+from smoothseg.predict.batch import find_inputs
+from smoothseg.predict.scan import STATISTICS
+from smoothseg.predict.workers import predict_batch_parallel, worker_devices
 from training_data import TINY_SPACING, tiny_case
 
 pytestmark = pytest.mark.slow

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from smoothseg.bundle import load_bundle, save_bundle
 from smoothseg.errors import InputError, OutputExistsError
 from smoothseg.models import build_model
 from smoothseg.models.sliding import SlidingWindowConfig, sliding_window_logits
 from smoothseg.preprocess import TumorStageConfig
-from smoothseg.training import load_bundle, load_train_config, save_bundle
+from smoothseg.training import load_train_config
 
 
 @pytest.mark.parametrize(("stage", "model"), [("tumor", "segresnetvae"), ("liver", "unet")])

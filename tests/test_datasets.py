@@ -17,10 +17,10 @@ from smoothseg.datasets import (
     label_stats,
     load_case,
 )
-from smoothseg.datasets.labels import lesion_diameters_mm
 from smoothseg.datasets.tcia_metadata import read_tcia_metadata
 from smoothseg.errors import InputError, UnsupportedFormatError
 from smoothseg.io import DicomSeriesMeta, Volume, write_dicom_series, write_volume
+from smoothseg.measure import lesion_diameters_mm
 
 SHAPE = (12, 10, 6)
 

@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from smoothseg.inference import PredictConfig, Predictor
 from smoothseg.io import read_volume
-from smoothseg.postprocess.run import predict_volume
+from smoothseg.predict import PredictConfig, Predictor
 from smoothseg.training import load_train_config, select_split, train
 from training_data import default_splits, tiny_cache
 
@@ -28,7 +27,7 @@ def test_same_input_same_prediction(tmp_path: Path) -> None:
     generate_cohort(tmp_path / "cohort", 1, seed=77, config=config)
     image = read_volume(tmp_path / "cohort" / "cases" / "PHANTOM_001" / "image.nii.gz")
     runs = [
-        predict_volume(Predictor.from_model_dir(None, PredictConfig()), image) for _ in range(2)
+        Predictor.from_model_dir(None, PredictConfig()).predict(image) for _ in range(2)
     ]  # two separately loaded predictors, as two processes would
     assert runs[0].status == "ok" and runs[0].liver.any()
     assert np.array_equal(runs[0].labels.array, runs[1].labels.array)

@@ -19,6 +19,7 @@ from smoothseg.models import (
     build_model,
     model_names,
     pad_to_divisor,
+    preset_config,
     required_divisor,
 )
 
@@ -30,7 +31,7 @@ SIZES = {"divisible": (32, 32, 16), "odd": (29, 35, 13)}
 
 def small_config(name: str, **overrides: object) -> ModelConfig:
     overrides.setdefault("roi_size", TEST_ROI)
-    return ModelConfig.preset(name, "cpu-small", **overrides)
+    return preset_config(name, "cpu-small", **overrides)
 
 
 def make_input(size: tuple[int, int, int], batch: int = 1, seed: int = 0) -> torch.Tensor:
@@ -48,7 +49,7 @@ def test_registry_lists_the_issue_models() -> None:
     for name in NAMES:
         spec = MODELS.get(name)
         assert spec.description
-        assert required_divisor(ModelConfig.preset(name)) in (8, 16)
+        assert required_divisor(preset_config(name)) in (8, 16)
 
 
 def test_unknown_name_error_lists_valid_names() -> None:
@@ -59,7 +60,7 @@ def test_unknown_name_error_lists_valid_names() -> None:
     for name in NAMES:
         assert name in message
     with pytest.raises(ModelConfigError, match="segresnetvae"):
-        ModelConfig.preset("nope")
+        preset_config("nope")
 
 
 @pytest.mark.parametrize("size_name", list(SIZES))
@@ -184,19 +185,19 @@ def test_segresnetvae_roi_must_fit_vae() -> None:
 
 
 def test_paper_preset_matches_tables_sb1_sb2() -> None:
-    tumor = ModelConfig.preset("segresnetvae")
+    tumor = preset_config("segresnetvae")
     assert tumor == ModelConfig()
     assert tumor.blocks_down == (1, 2, 2, 4)
     assert tumor.blocks_up == (1, 1, 1)
     assert (tumor.init_filters, tumor.vae_nz, tumor.vae_default_std) == (16, 256, 0.3)
     assert (tumor.in_channels, tumor.out_channels, tumor.roi_size) == (1, 3, (256, 256, 32))
     assert (tumor.dropout, tumor.norm) == (0.2, "instance")
-    liver = ModelConfig.preset("segresnetvae", stage="liver")
+    liver = preset_config("segresnetvae", stage="liver")
     assert (liver.out_channels, liver.roi_size) == (2, STAGES["liver"].paper_roi)
     assert liver.roi_size == (512, 512, 16)
-    assert ModelConfig.preset("unet").channels == (32, 64, 128, 256)
-    assert ModelConfig.preset("unet_large").channels == (32, 64, 128, 256, 512)
-    assert ModelConfig.preset("unet").num_res_units == 2
+    assert preset_config("unet").channels == (32, 64, 128, 256)
+    assert preset_config("unet_large").channels == (32, 64, 128, 256, 512)
+    assert preset_config("unet").num_res_units == 2
 
 
 def test_config_dict_roundtrip_and_unknown_keys() -> None:
@@ -207,4 +208,4 @@ def test_config_dict_roundtrip_and_unknown_keys() -> None:
     with pytest.raises(ModelConfigError, match="dropout"):
         ModelConfig(dropout=1.5)
     with pytest.raises(ModelConfigError, match="bad preset override"):
-        ModelConfig.preset("unet", "cpu-small", nonsense=1)
+        preset_config("unet", "cpu-small", nonsense=1)

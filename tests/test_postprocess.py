@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from smoothseg.inference import PredictConfig, Prediction
 from smoothseg.io import Volume
 from smoothseg.postprocess import lesion_stats, refine_tumor, remove_small_lesions
-from smoothseg.postprocess.preview import render_preview
-from smoothseg.postprocess.statistics import statistics_document
+from smoothseg.predict import PredictConfig, Prediction
+from smoothseg.predict.preview import render_preview
+from smoothseg.predict.statistics import statistics_document
 
 SPACING = (0.7, 0.7, 2.5)
 
@@ -109,5 +109,6 @@ def test_preview_and_statistics_document(tmp_path: Path) -> None:
     assert doc["tumor_ml"] == pytest.approx(tumor.sum() * voxel_ml, abs=1e-3)
     assert doc["tlvr"] == pytest.approx(tumor.sum() / liver.sum(), rel=1e-4)
     assert doc["lesion_count"] == 1 and doc["status"] == "ok"
-    assert doc["options"]["chan_vese_iterations"] == 2
+    assert doc["postprocess"]["chan_vese_iterations"] == 2
+    assert doc["inference"]["overlap"] == 0.5 and doc["requested"]["preview"] is True
     assert doc["disclaimer"] == "synthetic"

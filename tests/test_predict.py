@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from smoothseg.inference import PredictConfig, Predictor, default_model_dir
 from smoothseg.io import Volume, read_volume, write_volume
 from smoothseg.phantom import generate_cohort
-from smoothseg.postprocess.run import predict_volume
+from smoothseg.predict import PredictConfig, Predictor, default_model_dir
 from smoothseg.preprocess import resample_array, resample_volume
 
 HELD_OUT_SEED = 1234  # the default model was trained on the seed-0 cohort
@@ -53,7 +52,7 @@ def predictor() -> Predictor:
 @pytest.fixture(scope="module")
 def canonical_prediction(case: Path, predictor: Predictor) -> np.ndarray:
     image = read_volume(case / "image.nii.gz", kind="image")
-    return np.asarray(predict_volume(predictor, image).labels.array)
+    return np.asarray(predictor.predict(image).labels.array)
 
 
 def test_default_model_is_shipped_small_and_labelled_synthetic() -> None:
@@ -105,7 +104,7 @@ def test_flipped_or_permuted_twin_lands_on_its_grid(
     write_volume(replace(canonical.reoriented(axcodes), native=None), twin_file)
     twin = read_volume(twin_file, kind="image")
     assert twin.native is not None and twin.native.axcodes == axcodes
-    labels = predict_volume(predictor, twin).labels
+    labels = predictor.predict(twin).labels
     written = write_volume(labels, tmp_path / "labels.nii.gz", reference=labels)
     on_disk = read_volume(written, kind="label", canonical=False)
     assert on_disk.grid.matches(twin.native)
@@ -118,7 +117,7 @@ def test_anisotropic_twin_matches_after_resampling(
     canonical = read_volume(case / "image.nii.gz", kind="image")
     coarse, _ = resample_volume(canonical, (2.2, 4.0, 3.1))
     coarse = Volume(np.rint(coarse.array).astype(np.int16), coarse.affine)
-    labels = np.asarray(predict_volume(predictor, coarse).labels.array)
+    labels = np.asarray(predictor.predict(coarse).labels.array)
     back = resample_array(labels, canonical.shape, label=True)
     agreement = dice(back >= 1, canonical_prediction >= 1)
     assert agreement > 0.9, f"liver Dice between twins {agreement:.3f}"
@@ -162,8 +161,8 @@ def test_batch_mode_resumes(case: Path, tmp_path: Path) -> None:
 def test_multiclass_and_liver_only_bundles_run_through_the_same_pipeline(
     case: Path, tmp_path: Path
 ) -> None:
+    from smoothseg.bundle import save_bundle
     from smoothseg.models.registry import build_model
-    from smoothseg.training.bundle import save_bundle
     from smoothseg.training.config import load_train_config
 
     image = read_volume(case / "image.nii.gz", kind="image")

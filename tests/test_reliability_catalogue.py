@@ -19,16 +19,16 @@ import pydicom
 import pytest
 import torch
 
+from smoothseg.bundle import load_bundle
 from smoothseg.cli import main
 from smoothseg.clinical.table import read_clinical_table
 from smoothseg.datasets.base import CaseSource, DatasetOptions
 from smoothseg.datasets.pairs import load_pair
 from smoothseg.errors import InputError
-from smoothseg.inference import PredictConfig, Predictor, default_model_dir
 from smoothseg.inference.config import PredictConfigError, check_device_available
 from smoothseg.io import Volume, read_volume, write_dicom_series, write_volume
 from smoothseg.io.modality import check_ct_intensities
-from smoothseg.training import load_bundle
+from smoothseg.predict import PredictConfig, Predictor, default_model_dir
 
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 
@@ -66,7 +66,7 @@ def test_missing_input_on_the_command_line(
 def test_debug_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(InputError):
         main(["--debug", "predict", "-i", str(tmp_path / "nope.nii.gz"), "-o", str(tmp_path / "o")])
-    from smoothseg.cli import STATE
+    from smoothseg.cli.state import STATE
 
     STATE.debug = False
 

@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 import torch
 
-from smoothseg.inference import PredictConfig, Predictor
 from smoothseg.io import read_volume
 from smoothseg.io.claim import LOCK_NAME
-from smoothseg.postprocess.run import predict_scan
+from smoothseg.predict import PredictConfig, Predictor
+from smoothseg.predict.scan import predict_scan
 from training_data import default_splits, tiny_cache
 
 pytestmark = pytest.mark.slow

@@ -18,18 +18,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import smoothseg.postprocess.batch as batch_module
-import smoothseg.postprocess.run as run_module
+import smoothseg.predict.batch as batch_module
+import smoothseg.predict.scan as run_module
 from smoothseg.cli import main
 from smoothseg.errors import InputError
-from smoothseg.inference import PredictConfig, Predictor
 from smoothseg.io import read_volume
 from smoothseg.io.claim import LOCK_NAME, claim, claimed_folder, release
 from smoothseg.io.limits import ReadLimits
 from smoothseg.phantom import generate_cohort
-from smoothseg.postprocess.batch import BatchInput, predict_batch
-from smoothseg.postprocess.preview import render_preview
-from smoothseg.postprocess.run import predict_scan
+from smoothseg.predict import PredictConfig, Predictor
+from smoothseg.predict.batch import BatchInput, predict_batch
+from smoothseg.predict.preview import render_preview
+from smoothseg.predict.scan import predict_scan
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,8 @@ pytest.importorskip("httpx2", reason="httpx2 (for FastAPI's TestClient) is not i
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from smoothseg.inference import PredictConfig, Predictor
 from smoothseg.io import DicomSeriesMeta, Volume, write_dicom_series, write_volume
+from smoothseg.predict import PredictConfig, Predictor
 from smoothseg.web import WebSettings, create_app
 from smoothseg.web.sessions import COOKIE
 

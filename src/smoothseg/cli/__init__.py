@@ -8,14 +8,13 @@ traceback unless ``--debug``) with a non-zero exit code.
 from __future__ import annotations
 
 import logging
-import os
 import sys
-from dataclasses import dataclass
 
 import typer
 
-from smoothseg import __version__
+from smoothseg.cli.state import STATE
 from smoothseg.errors import SmoothsegError
+from smoothseg.version import __version__
 
 app = typer.Typer(
     name="smoothseg",
@@ -25,15 +24,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-
-
-@dataclass
-class _CliState:
-    debug: bool = False
-    argv: tuple[str, ...] = ()  # the arguments main() ran with (train --nproc relaunches them)
-
-
-STATE = _CliState(debug=os.environ.get("SMOOTHSEG_DEBUG", "") not in ("", "0"))
 
 
 def _version(value: bool) -> None:

@@ -67,10 +67,10 @@ def predict(
     from rich.console import Console
 
     from smoothseg.errors import InputError
-    from smoothseg.inference import PredictConfig, Predictor
-    from smoothseg.postprocess.batch import find_inputs, predict_batch
-    from smoothseg.postprocess.run import predict_scan
-    from smoothseg.postprocess.workers import predict_batch_parallel, worker_devices
+    from smoothseg.predict import PredictConfig, Predictor
+    from smoothseg.predict.batch import find_inputs, predict_batch
+    from smoothseg.predict.scan import predict_scan
+    from smoothseg.predict.workers import predict_batch_parallel, worker_devices
 
     cuda = device.startswith("cuda")
     if sw_batch_size != "auto" and not sw_batch_size.isdigit():

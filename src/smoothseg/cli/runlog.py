@@ -59,7 +59,6 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any, ParamSpec, TextIO, TypeVar
 
@@ -81,15 +80,9 @@ def log_path(folder: str | Path, command: str) -> Path:
 
 def versions() -> dict[str, str]:
     """smoothseg, Python and the key packages' versions (``absent`` when not installed)."""
-    from smoothseg import __version__
+    from smoothseg.version import package_versions
 
-    out = {"smoothseg": __version__, "python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "absent"
-    return out
+    return package_versions(*PACKAGES, python=True)
 
 
 def _jsonable(value: Any) -> Any:

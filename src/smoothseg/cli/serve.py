@@ -41,7 +41,7 @@ def serve(
             f"the web viewer needs the 'web' extra ({exc.name} is missing): "
             "pip install 'smoothseg[web]'"
         ) from exc
-    from smoothseg.inference import PredictConfig, Predictor
+    from smoothseg.predict import PredictConfig, Predictor
 
     console = Console(stderr=True)
     with console.status("loading models"):

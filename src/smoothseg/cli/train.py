@@ -69,7 +69,7 @@ def train(
     import sys
 
     if nproc > 1 and "LOCAL_RANK" not in os.environ:  # relaunch under torchrun, N workers
-        from smoothseg.cli import STATE
+        from smoothseg.cli.state import STATE
         from smoothseg.cli.torchrun import launch, without_option
 
         argv = STATE.argv or tuple(sys.argv[1:])

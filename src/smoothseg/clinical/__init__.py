@@ -1,5 +1,12 @@
-"""Clinical data of HCC patients: the HCC-TACE-Seg table's schema (readers come later)."""
+"""Clinical data of HCC patients and the soft labels fitted on it.
 
+* :mod:`.schema` — the HCC-TACE-Seg table's columns; :func:`read_clinical_table` reads it.
+* :func:`fit_clinical` — soft labels (the TLVR a regression on clinical risk factors predicts)
+  for a cohort, with a :class:`ClinicalConfig` (out-of-fold by default, or the paper's
+  in-sample OLS).
+"""
+
+from smoothseg.clinical.api import ClinicalConfig, ClinicalFit, fit_clinical
 from smoothseg.clinical.schema import (
     COLUMN_NAMES,
     COLUMNS,
@@ -12,6 +19,7 @@ from smoothseg.clinical.schema import (
     baseline_columns,
     column,
 )
+from smoothseg.clinical.table import ClinicalTable, read_clinical_table
 
 __all__ = [
     "COLUMNS",
@@ -20,8 +28,13 @@ __all__ = [
     "GLOSSARY_SHEET",
     "PAPER_TLVR_FEATURES",
     "REAL_N_ROWS",
+    "ClinicalConfig",
+    "ClinicalFit",
+    "ClinicalTable",
     "Code",
     "ColumnSpec",
     "baseline_columns",
     "column",
+    "fit_clinical",
+    "read_clinical_table",
 ]

@@ -16,6 +16,7 @@ from pathlib import Path
 from smoothseg.errors import InputError, UnsupportedFormatError
 from smoothseg.io.dicom_seg_mapping import SegmentMapping
 from smoothseg.io.volume import Volume
+from smoothseg.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -122,34 +123,13 @@ class DatasetFormat:
     load: LoadFn
 
 
-class DatasetFormatRegistry:
-    """Name → :class:`DatasetFormat`; lookup errors list the valid names."""
-
-    def __init__(self) -> None:
-        self._formats: dict[str, DatasetFormat] = {}
-
-    def register(self, fmt: DatasetFormat) -> DatasetFormat:
-        """Add ``fmt``; a name can be registered once."""
-        if fmt.name in self._formats:
-            raise ValueError(f"dataset format {fmt.name!r} is already registered")
-        self._formats[fmt.name] = fmt
-        return fmt
-
-    def names(self) -> list[str]:
-        """Registered names, sorted."""
-        return sorted(self._formats)
-
-    def get(self, name: str) -> DatasetFormat:
-        """The format called ``name``."""
-        try:
-            return self._formats[name]
-        except KeyError:
-            raise UnsupportedFormatError(
-                name, f"unknown dataset format; valid: {', '.join(self.names())}"
-            ) from None
-
-
-DATASET_FORMATS = DatasetFormatRegistry()
+#: Every dataset layout ``prepare`` reads, by name.
+DATASET_FORMATS: Registry[DatasetFormat] = Registry(
+    "dataset format",
+    unknown=lambda name, valid: UnsupportedFormatError(
+        name, f"unknown dataset format; valid: {valid}"
+    ),
+)
 
 
 def natural_key(text: str) -> tuple[str, ...]:

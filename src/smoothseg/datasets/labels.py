@@ -16,24 +16,19 @@ Measurements (all from the label map and its affine):
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import cc3d
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
-from scipy.spatial import ConvexHull, QhullError
-from scipy.spatial.distance import pdist
 
 from smoothseg.errors import GeometryError, InputError
 from smoothseg.io.volume import Volume, check_same_grid
+from smoothseg.measure import lesion_diameters_mm
 
 BACKGROUND, LIVER, TUMOR = 0, 1, 2
 HARMONIZED_VALUES: dict[int, int] = {0: BACKGROUND, 1: LIVER, 2: TUMOR}
-_BRUTE_FORCE_POINTS = 64
 
 
 def remap_labels(
@@ -105,34 +100,3 @@ def label_stats(label: Volume) -> LabelStats:
         lesion_count=len(diameters),
         largest_lesion_diameter_mm=max(diameters, default=0.0),
     )
-
-
-def lesion_diameters_mm(
-    mask: npt.NDArray[np.bool_], affine: npt.NDArray[np.float64]
-) -> list[float]:
-    """Largest centre-to-centre extent (mm) of each 26-connected component of ``mask``."""
-    labels, n = cc3d.connected_components(
-        np.ascontiguousarray(mask, dtype=np.uint8), connectivity=26, return_N=True
-    )
-    if n == 0:
-        return []
-    boxes = cc3d.statistics(labels)["bounding_boxes"]
-    linear = np.asarray(affine, dtype=np.float64)[:3, :3]
-    out = []
-    for index in range(1, n + 1):
-        box = boxes[index]
-        component = labels[box] == index
-        boundary = component & ~ndimage.binary_erosion(component, border_value=0)
-        points = np.argwhere(boundary).astype(np.float64) @ linear.T
-        out.append(_max_distance(points))
-    return out
-
-
-def _max_distance(points: npt.NDArray[np.float64]) -> float:
-    if len(points) < 2:
-        return 0.0
-    if len(points) > _BRUTE_FORCE_POINTS:
-        # The farthest pair lies on the convex hull; "QJ" copes with flat (coplanar) lesions.
-        with contextlib.suppress(QhullError):  # degenerate beyond joggling: use every point
-            points = points[ConvexHull(points, qhull_options="QJ").vertices]
-    return float(pdist(points).max())

@@ -27,7 +27,6 @@ from typing import Literal
 
 import numpy as np
 
-from smoothseg import __version__
 from smoothseg.datasets.base import CaseSource, DatasetOptions, discover_cases, load_case
 from smoothseg.datasets.cache import case_dir_name, read_case_record, write_cached_case
 from smoothseg.datasets.clinical_ids import clinical_ids
@@ -36,6 +35,7 @@ from smoothseg.datasets.manifest import ManifestRow, write_manifest
 from smoothseg.errors import InputError, SmoothsegError
 from smoothseg.io.atomic import atomic_output
 from smoothseg.io.modality import check_ct_intensities
+from smoothseg.version import __version__
 
 log = logging.getLogger(__name__)
 CaseStatus = Literal["prepared", "cached", "skipped"]

@@ -2,7 +2,7 @@
 
 Lesions are the 26-connected components (``cc3d``) of the tumor mask, in the reference and in
 the prediction; their sizes are maximal 3D diameters from
-:func:`smoothseg.datasets.labels.lesion_diameters_mm` (centre-to-centre, so a one-voxel lesion
+:func:`smoothseg.measure.lesion_diameters_mm` (centre-to-centre, so a one-voxel lesion
 measures 0 mm).
 
 Matching follows the LiTS evaluation's ``detect_lesions`` (Bilic et al., LiTS benchmark, Medical
@@ -40,8 +40,8 @@ import cc3d
 import numpy as np
 import numpy.typing as npt
 
-from smoothseg.datasets.labels import lesion_diameters_mm
 from smoothseg.evaluation.surface import check_spacing_mm, union_box
+from smoothseg.measure import lesion_diameters_mm
 
 NAN = float("nan")
 #: The LiTS evaluation's ``min_overlap``: detected when IoU > 0.5.

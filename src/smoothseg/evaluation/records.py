@@ -24,6 +24,7 @@ from smoothseg.evaluation.case import CLASSES, CaseResult
 from smoothseg.evaluation.evaluate import EvaluationResult
 from smoothseg.evaluation.lesions import DetectionCounts, LesionDetection
 from smoothseg.evaluation.summary import EvaluationSummary
+from smoothseg.io.cells import csv_cell
 
 FORMAT_VERSION = 1
 CLASS_COLUMNS = (
@@ -50,14 +51,6 @@ LESION_COLUMNS = (
     "lesion_f1",
     "largest_ref_lesion_mm",
 )
-
-
-def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.10g}"
-    return str(value)
 
 
 def _json_safe(value: Any) -> Any:
@@ -111,7 +104,7 @@ def case_row(case: CaseResult) -> dict[str, str]:
         pred=case.pred_path,
         ref=case.ref_path,
     )
-    return {k: _cell(v) for k, v in row.items()}
+    return {k: csv_cell(v) for k, v in row.items()}
 
 
 def per_case_columns() -> list[str]:
@@ -244,14 +237,14 @@ def summary_csv(summary: EvaluationSummary) -> str:
                     "class": st.label_class,
                     "metric": st.metric,
                     "kind": "per-case",
-                    **{k: _cell(getattr(st, k)) for k in ("n", "n_undefined", "mean", "sd")},
-                    "median": _cell(st.median),
+                    **{k: csv_cell(getattr(st, k)) for k in ("n", "n_undefined", "mean", "sd")},
+                    "median": csv_cell(st.median),
                 }
             )
         for cls, value in g.pooled_dice.items():
             writer.writerow(
                 {"group": g.group, "class": cls, "metric": "dice_pooled", "kind": "pooled"}
-                | {"n": len(g.case_ids), "mean": _cell(value)}
+                | {"n": len(g.case_ids), "mean": csv_cell(value)}
             )
         bins = {"all": g.detection, **g.detection_by_size}
         for size, c in bins.items():
@@ -262,6 +255,6 @@ def summary_csv(summary: EvaluationSummary) -> str:
             ):
                 writer.writerow(
                     {"group": g.group, "class": "tumor", "metric": metric, "lesion_size": size}
-                    | {"kind": "pooled", "n": n, "mean": _cell(value)}
+                    | {"kind": "pooled", "n": n, "mean": csv_cell(value)}
                 )
     return buffer.getvalue()

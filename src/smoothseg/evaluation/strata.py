@@ -4,7 +4,7 @@ Each case gets one group from its size and a *rule*, and the rule is written int
 
 * ``mask`` (default): the largest reference lesion's maximal 3D diameter, measured on the
   reference mask with its real voxel spacing (lesions are 26-connected components; diameter as in
-  :func:`smoothseg.datasets.labels.lesion_diameters_mm`, centre to centre).
+  :func:`smoothseg.measure.lesion_diameters_mm`, centre to centre).
 * ``clinical``: the clinical table's ``Tr_Size`` (HCC-TACE-Seg: "tumor size (cm)", the largest
   tumor diameter, missing for about half the patients), matched on the patient id
   (``TCIA_ID``). A patient without a value goes to the group ``unknown``.

@@ -37,9 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from smoothseg.clinical.api import ClinicalConfig
+from smoothseg.config_file import read_config_file
 from smoothseg.errors import InputError, SmoothsegError
-from smoothseg.inference.config import PredictConfig
 from smoothseg.models.registry import MODELS
+from smoothseg.predict.config import PredictConfig
 from smoothseg.training.config import (
     PRESETS,
     TrainConfig,
@@ -376,14 +377,5 @@ def load_experiment_config(config: str | Path) -> ExperimentConfig:
 
 
 def read_mapping(path: Path) -> dict[str, Any]:
-    """Parse a YAML or JSON file holding a mapping."""
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-        data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise InputError(path, f"cannot parse experiment config: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InputError(path, "an experiment config must hold a mapping at the top level")
-    return data
+    """Parse a YAML or JSON experiment config (:func:`smoothseg.config_file.read_config_file`)."""
+    return read_config_file(path, what="experiment config")

@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 from smoothseg.datasets.cache import load_cached_case
 from smoothseg.io.api import read_volume
 from smoothseg.io.atomic import atomic_output
-from smoothseg.postprocess.preview import _panel as draw_panel
+from smoothseg.predict.preview import draw_panel
 
 CURVES = {"tumor_smooth": ("with smoothing", "#d62728"), "tumor_plain": ("without", "#1f77b4")}
 

@@ -1,7 +1,7 @@
 """Predict a replication's test cases with every compared pipeline and score them.
 
-Every variant runs the full pipeline on the cached CT (:class:`~smoothseg.inference.Predictor`
-then :func:`~smoothseg.postprocess.run.finish_prediction`): for two-step variants the
+Every variant runs the full pipeline on the cached CT (:class:`~smoothseg.predict.Predictor`
+then :meth:`~smoothseg.predict.Predictor.finish`): for two-step variants the
 **predicted** liver defines the tumor stage's box and mask, never the ground truth. Contour
 refinement (Chan-Vese) is a predict-time switch; smoothing is the α the tumor model was trained
 with. Variants sharing their models share one model pass.
@@ -15,17 +15,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from smoothseg.bundle import load_bundle
 from smoothseg.datasets.cache import load_cached_case
 from smoothseg.datasets.splits import Split
 from smoothseg.evaluation.case import EvaluationConfig, evaluate_volumes
 from smoothseg.evaluation.records import case_row, per_case_columns
 from smoothseg.evaluation.strata import read_clinical_sizes_cm
-from smoothseg.inference.config import PredictConfig
-from smoothseg.inference.predictor import Predictor
 from smoothseg.io.api import write_volume
 from smoothseg.io.atomic import atomic_output
-from smoothseg.postprocess.run import finish_prediction
-from smoothseg.training.bundle import load_bundle
+from smoothseg.predict.config import PredictConfig
+from smoothseg.predict.predictor import Predictor
 
 CASES_CSV = "cases.csv"
 PREDICTIONS = "predictions"
@@ -148,9 +147,9 @@ def predict_and_score(
                 progress(f"{first}{'+' + tumor if tumor else ''}: {case_id}", done, total)
             done += 1
             cached = load_cached_case(cache, case_id)
-            raw = predictors[members[0].name].predict(cached.image)
+            raw = predictors[members[0].name].run_stages(cached.image)
             for v in members:
-                prediction = finish_prediction(raw, predictors[v.name])
+                prediction = predictors[v.name].finish(raw)
                 path = folder / PREDICTIONS / v.name / f"{case_id}.nii.gz"
                 write_volume(prediction.labels, path, reference=prediction.image, overwrite=True)
                 result = evaluate_volumes(

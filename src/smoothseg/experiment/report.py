@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from smoothseg import __version__
 from smoothseg.datasets.splits import Split
 from smoothseg.experiment.config import ExperimentConfig
 from smoothseg.experiment.data import ExperimentData
@@ -22,6 +21,7 @@ from smoothseg.experiment.steps import DONE, RunLog, step_seconds
 from smoothseg.experiment.tables import MODEL_LABELS, all_tables
 from smoothseg.io.atomic import atomic_output
 from smoothseg.training.config import TrainConfig
+from smoothseg.version import __version__
 
 PAPER_BASELINES = tuple(MODEL_LABELS)
 

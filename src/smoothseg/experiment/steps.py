@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from smoothseg.bundle import versions
 from smoothseg.datasets.splits import Split
 from smoothseg.errors import InputError
 from smoothseg.io.atomic import atomic_output
-from smoothseg.training.bundle import versions
 from smoothseg.training.checkpoint import load_checkpoint, seed_everything
 from smoothseg.training.config import TrainConfig
 from smoothseg.training.data import stage_data

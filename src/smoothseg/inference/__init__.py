@@ -1,24 +1,23 @@
-"""Two-stage inference: liver on the global view, tumor on the local view (see docs/predict.md).
+"""The model stages: liver on the global view, tumor on the local view (see docs/predict.md).
 
-from smoothseg.inference import PredictConfig, Predictor
-
-predictor = Predictor.from_model_dir(None, PredictConfig(tta=True))  # the shipped model
-raw = predictor.predict(ct)  # model stages; smoothseg.postprocess finishes and reports
+Loaded bundles in, raw masks out (no refinement, no files): :func:`run_stages` runs both
+stages on one CT with an :class:`InferenceConfig`. The application around it (reading,
+post-processing, writing) is :mod:`smoothseg.predict`.
 """
 
-from smoothseg.inference.config import PredictConfig, PredictConfigError
-from smoothseg.inference.predictor import Prediction, Predictor, bundle_id, default_model_dir
+from smoothseg.inference.config import InferenceConfig, PredictConfigError, check_device_available
 from smoothseg.inference.stages import liver_stage, probabilities, tta_flips, tumor_stage
+from smoothseg.inference.two_stage import Prediction, implausible_liver, run_stages
 
 __all__ = [
-    "PredictConfig",
+    "InferenceConfig",
     "PredictConfigError",
     "Prediction",
-    "Predictor",
-    "bundle_id",
-    "default_model_dir",
+    "check_device_available",
+    "implausible_liver",
     "liver_stage",
     "probabilities",
+    "run_stages",
     "tta_flips",
     "tumor_stage",
 ]

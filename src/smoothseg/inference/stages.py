@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from smoothseg.bundle import Bundle
 from smoothseg.errors import SmoothsegError
 from smoothseg.io.volume import Volume
 from smoothseg.models.sliding import SlidingWindowConfig, sliding_window_logits
@@ -32,7 +33,6 @@ from smoothseg.preprocess import (
     paste_back,
     resample_array,
 )
-from smoothseg.training.bundle import Bundle
 
 F32 = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]

@@ -20,11 +20,11 @@ from pydicom.multival import MultiValue
 from pydicom.sr.coding import Code
 from pydicom.uid import generate_uid
 
-from smoothseg import __version__
 from smoothseg.errors import GeometryError, InputError
 from smoothseg.io.atomic import atomic_output
 from smoothseg.io.dicom import DicomCtSeries, read_dicom_series
 from smoothseg.io.volume import Volume
+from smoothseg.version import __version__
 
 ANATOMICAL_STRUCTURE = Code("91723000", "SCT", "Anatomical Structure")
 MORPHOLOGICALLY_ALTERED_STRUCTURE = Code("49755003", "SCT", "Morphologically Altered Structure")

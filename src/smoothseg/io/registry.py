@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from smoothseg.errors import UnsupportedFormatError
 from smoothseg.io.atomic import full_suffix
 from smoothseg.io.limits import ReadLimits
 from smoothseg.io.volume import Volume
+from smoothseg.registry import Registry
 
 ReadFn = Callable[[Path, "ReadOptions"], Volume]
 WriteFn = Callable[[Volume, Path], None]
@@ -56,27 +57,17 @@ class WriterSpec:
 SpecT = TypeVar("SpecT", ReaderSpec, WriterSpec)
 
 
-class FormatRegistry(Generic[SpecT]):
-    """Name → spec mapping with lookup by file suffix."""
+class FormatRegistry(Registry[SpecT]):
+    """Name → reader/writer spec, with lookup by file suffix."""
 
     def __init__(self, role: str) -> None:
-        self.role = role
-        self._specs: dict[str, SpecT] = {}
-
-    def register(self, spec: SpecT) -> SpecT:
-        """Add ``spec``; a name can be registered once."""
-        if spec.name in self._specs:
-            raise ValueError(f"{self.role} {spec.name!r} is already registered")
-        self._specs[spec.name] = spec
-        return spec
-
-    def names(self) -> list[str]:
-        """Registered names, sorted."""
-        return sorted(self._specs)
-
-    def specs(self) -> list[SpecT]:
-        """Registered specs, sorted by name."""
-        return [self._specs[n] for n in self.names()]
+        """An empty registry of ``role`` (``reader`` or ``writer``) formats."""
+        super().__init__(
+            role,
+            unknown=lambda name, valid: UnsupportedFormatError(
+                name, f"unknown {role} format; valid: {valid}"
+            ),
+        )
 
     def supported(self) -> str:
         """Human-readable list of formats and suffixes, for error messages."""
@@ -85,15 +76,6 @@ class FormatRegistry(Generic[SpecT]):
             extra = " or a folder" if getattr(spec, "reads_folders", False) else ""
             parts.append(f"{spec.name} ({', '.join(spec.suffixes)}{extra})")
         return "; ".join(parts)
-
-    def get(self, name: str) -> SpecT:
-        """The spec called ``name``; the error lists the valid names."""
-        try:
-            return self._specs[name]
-        except KeyError:
-            raise UnsupportedFormatError(
-                name, f"unknown {self.role} format; valid: {', '.join(self.names())}"
-            ) from None
 
     def for_suffix(self, path: Path) -> SpecT | None:
         """The spec whose suffix list contains ``path``'s suffix, if any."""

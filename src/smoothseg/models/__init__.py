@@ -2,9 +2,9 @@
 
 Quick use::
 
-    from smoothseg.models import ModelConfig, build_model
+    from smoothseg.models import build_model, preset_config
 
-    config = ModelConfig.preset("segresnetvae", "cpu-small", stage="tumor")
+    config = preset_config("segresnetvae", "cpu-small", stage="tumor")
     model = build_model(config, seed=0)
     logits, vae_loss = model.forward_with_aux(patch)  # training: vae_loss is a tensor
     model.eval()

@@ -129,32 +129,6 @@ class ModelConfig:
         if problems:
             raise ModelConfigError("invalid model config: " + "; ".join(problems))
 
-    @classmethod
-    def preset(
-        cls,
-        name: str,
-        scale: Scale = "paper",
-        *,
-        stage: StageName = "tumor",
-        **overrides: Any,
-    ) -> ModelConfig:
-        """A named preset: the paper's widths or the ``cpu-small`` ones, for a stage.
-
-        Args:
-            name: Registered model name.
-            scale: ``paper`` (Supplementary B/D widths) or ``cpu-small`` (about 1/2-1/4 widths).
-            stage: Sets ``out_channels`` and ``roi_size`` (see :data:`STAGES`).
-            **overrides: Any other :class:`ModelConfig` field.
-
-        Returns:
-            The resolved configuration (``channels`` filled in).
-
-        """
-        # Local import: the registry imports this module.
-        from smoothseg.models.registry import preset_config
-
-        return preset_config(name, scale, stage=stage, **overrides)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples become lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}

@@ -28,6 +28,7 @@ from smoothseg.models.unets import (
     unet_divisor,
     unetpp_divisor,
 )
+from smoothseg.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -69,40 +70,18 @@ class ModelSpec:
         return config
 
 
-class ModelRegistry:
-    """Name → :class:`ModelSpec`; unknown names raise an error listing the valid ones."""
-
-    def __init__(self) -> None:
-        self._specs: dict[str, ModelSpec] = {}
-
-    def register(self, spec: ModelSpec) -> ModelSpec:
-        """Add ``spec``; each name once, with ``paper`` and ``cpu-small`` widths."""
-        if spec.name in self._specs:
-            raise ValueError(f"model {spec.name!r} is already registered")
-        missing = [s for s in SCALES if s not in spec.widths]
-        if missing:
-            raise ValueError(f"model {spec.name!r} lacks width presets {missing}")
-        self._specs[spec.name] = spec
-        return spec
-
-    def names(self) -> list[str]:
-        """Registered names, sorted."""
-        return sorted(self._specs)
-
-    def get(self, name: str) -> ModelSpec:
-        """The spec called ``name``."""
-        try:
-            return self._specs[name]
-        except KeyError:
-            raise ModelConfigError(
-                f"unknown model {name!r}; valid: {', '.join(self.names())}"
-            ) from None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._specs
+def _check_widths(spec: ModelSpec) -> None:
+    missing = [s for s in SCALES if s not in spec.widths]
+    if missing:
+        raise ValueError(f"model {spec.name!r} lacks width presets {missing}")
 
 
-MODELS = ModelRegistry()
+#: Every model family, by name; each has ``paper`` and ``cpu-small`` widths.
+MODELS: Registry[ModelSpec] = Registry(
+    "model",
+    unknown=lambda name, valid: ModelConfigError(f"unknown model {name!r}; valid: {valid}"),
+    check=_check_widths,
+)
 
 
 def _same(init_filters: int, channels: tuple[int, ...] = ()) -> Widths:
@@ -188,7 +167,18 @@ def required_divisor(config: ModelConfig) -> int:
 def preset_config(
     name: str, scale: Scale = "paper", *, stage: StageName = "tumor", **overrides: Any
 ) -> ModelConfig:
-    """See :meth:`ModelConfig.preset`."""
+    """A named preset: the paper's widths or the ``cpu-small`` ones, for a stage.
+
+    Args:
+        name: Registered model name.
+        scale: ``paper`` (Supplementary B/D widths) or ``cpu-small`` (about 1/2-1/4 widths).
+        stage: Sets ``out_channels`` and ``roi_size`` (see :data:`STAGES`).
+        **overrides: Any other :class:`ModelConfig` field.
+
+    Returns:
+        The resolved configuration (``channels`` filled in).
+
+    """
     spec = MODELS.get(name)
     if scale not in spec.widths:
         raise ModelConfigError(f"unknown scale {scale!r}; valid: {', '.join(SCALES)}")

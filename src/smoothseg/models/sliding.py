@@ -111,3 +111,40 @@ def sliding_window_labels(
 ) -> Tensor:
     """Argmax class per voxel ``[B, i, j, k]`` (int64) of :func:`sliding_window_logits`."""
     return sliding_window_logits(model, image, config, device=device, amp=amp).argmax(dim=1)
+
+
+def auto_sw_batch_size(
+    model: nn.Module,
+    roi_size: tuple[int, int, int],
+    device: torch.device | str,
+    *,
+    in_channels: int = 1,
+    dtype: torch.dtype | None = None,
+    memory_fraction: float = 0.5,
+    cap: int = 32,
+    fallback: int = 2,
+) -> int:
+    """Windows per forward pass that fit in ``memory_fraction`` of the free GPU memory.
+
+    Measures the peak memory of one window's forward pass (eval, no grad) and divides the free
+    memory share by it. On CPU returns ``fallback`` (memory is not the limit there).
+    """
+    run_on = torch.device(device)
+    if run_on.type != "cuda":
+        return fallback
+    torch.cuda.synchronize(run_on)
+    torch.cuda.empty_cache()
+    free, _ = torch.cuda.mem_get_info(run_on)
+    torch.cuda.reset_peak_memory_stats(run_on)
+    base = torch.cuda.memory_allocated(run_on)
+    window = torch.zeros((1, in_channels, *roi_size), device=run_on)
+    with (
+        torch.no_grad(),
+        torch.autocast("cuda", dtype=dtype or torch.float16, enabled=dtype is not None),
+    ):
+        model(window)
+    torch.cuda.synchronize(run_on)
+    per_window = max(torch.cuda.max_memory_allocated(run_on) - base, 1)
+    del window
+    torch.cuda.empty_cache()
+    return int(max(1, min(cap, (free * memory_fraction) // per_window)))

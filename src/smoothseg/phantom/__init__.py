@@ -16,9 +16,6 @@ from smoothseg.phantom.case import (
     CLASSES,
     STRUCTURES,
     CaseSpec,
-    PhantomCase,
-    generate_case,
-    harmonize,
     sample_case,
 )
 from smoothseg.phantom.clinical import NOISE_COLUMNS, SIGNAL_COLUMNS, clinical_row, clinical_table
@@ -31,6 +28,7 @@ from smoothseg.phantom.cohort import (
     size_group,
 )
 from smoothseg.phantom.config import SIZES, PhantomConfig, burden_quantile, case_seed
+from smoothseg.phantom.generate import PhantomCase, generate_case, harmonize
 from smoothseg.phantom.tissues import Tissue
 from smoothseg.phantom.tumors import KINDS, Tumor
 

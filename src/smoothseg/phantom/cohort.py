@@ -27,13 +27,14 @@ from typing import Any
 
 import pandas as pd
 
-from smoothseg import __version__
 from smoothseg.errors import InputError, OutputExistsError, SmoothsegError
 from smoothseg.io import write_volume
-from smoothseg.phantom.case import CaseSpec, PhantomCase, generate_case, sample_case
+from smoothseg.phantom.case import CaseSpec, sample_case
 from smoothseg.phantom.clinical import clinical_table
 from smoothseg.phantom.config import SIZES, PhantomConfig, burden_quantile, case_seed
+from smoothseg.phantom.generate import PhantomCase, generate_case
 from smoothseg.phantom.tables import clinical_xlsx_bytes, csv_bytes, json_bytes, write_bytes
+from smoothseg.version import __version__
 
 CONFIG_FILE = "phantom_config.json"
 MANIFEST_COLUMNS: tuple[str, ...] = (

@@ -22,8 +22,8 @@ import numpy as np
 from scipy import ndimage
 
 from smoothseg.io import Volume, write_volume
-from smoothseg.phantom.case import PhantomCase, generate_case
 from smoothseg.phantom.config import PhantomConfig, case_seed
+from smoothseg.phantom.generate import PhantomCase, generate_case
 
 #: Scenario → (scale of every lesion, viable fraction of its diameter, new lesion, lipiodol).
 SCENARIOS: dict[str, tuple[float, float, bool, bool]] = {

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from smoothseg.io.atomic import atomic_output
 
 if TYPE_CHECKING:
-    from smoothseg.phantom.case import PhantomCase
+    from smoothseg.phantom.generate import PhantomCase
 
 WINDOW_LEVEL_HU = 40.0
 WINDOW_WIDTH_HU = 400.0

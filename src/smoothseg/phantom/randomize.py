@@ -16,8 +16,8 @@ import numpy as np
 from scipy import ndimage
 
 from smoothseg.io import Volume
-from smoothseg.phantom.case import generate_case
 from smoothseg.phantom.config import PhantomConfig
+from smoothseg.phantom.generate import generate_case
 from smoothseg.phantom.phases import PHASES, TUMOR_OFFSET_HU, phase_hu
 from smoothseg.phantom.scanner import Scanner, apply_scanner, sample_scanner
 from smoothseg.phantom.tissues import Tissue

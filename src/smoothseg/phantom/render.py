@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from smoothseg.phantom.body import paint_ribs, paint_spine, paint_wall
 from smoothseg.phantom.canvas import Canvas
+from smoothseg.phantom.case import CaseSpec, liver_box_bounds
 from smoothseg.phantom.grid import Box
 from smoothseg.phantom.liver import (
     PORTAL_LABEL_REACH_MM,
@@ -30,7 +31,6 @@ from smoothseg.phantom.tissues import Tissue
 from smoothseg.phantom.tumors import Tumor, margin_weight, tumor_hu
 
 if TYPE_CHECKING:
-    from smoothseg.phantom.case import CaseSpec
     from smoothseg.phantom.config import PhantomConfig
 
 U8 = npt.NDArray[np.uint8]
@@ -47,8 +47,6 @@ class Rendered:
 
 def render_case(spec: CaseSpec, config: PhantomConfig, rng: np.random.Generator) -> Rendered:
     """Paint, blur and add noise; return the int16 image and the label maps."""
-    from smoothseg.phantom.case import liver_box_bounds
-
     grid = config.grid
     canvas = Canvas.empty(grid, spec.values)
     third = np.float32(1.0 / 3.0)

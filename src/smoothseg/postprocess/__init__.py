@@ -1,22 +1,26 @@
-"""Post-processing of predicted masks: tumor refinement, lesion measurements, reports.
+"""Post-processing of predicted masks: pure functions of masks and the CT, no files.
 
 * :mod:`.refine` — morphological Chan-Vese refinement of the tumor mask (Supplementary C.2).
 * :mod:`.lesions` — minimum-volume filter and per-lesion measurements (RECIST-style diameters).
-* :mod:`.statistics` — the ``statistics.json`` document of one prediction.
-* :mod:`.preview` — ``preview.png``: three orthogonal slices through the largest lesion.
+* :mod:`.finish` — the chain the predictor applies: refinement, then the lesion filter, as a
+  :class:`PostprocessConfig` says.
 """
 
+from smoothseg.postprocess.config import PostprocessConfig, PostprocessConfigError
+from smoothseg.postprocess.finish import FinishedTumor, finish_tumor
 from smoothseg.postprocess.lesions import (
     LesionStats,
-    feret_diameter_mm,
     lesion_stats,
     remove_small_lesions,
 )
 from smoothseg.postprocess.refine import refine_tumor
 
 __all__ = [
+    "FinishedTumor",
     "LesionStats",
-    "feret_diameter_mm",
+    "PostprocessConfig",
+    "PostprocessConfigError",
+    "finish_tumor",
     "lesion_stats",
     "refine_tumor",
     "remove_small_lesions",

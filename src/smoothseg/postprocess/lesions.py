@@ -1,9 +1,8 @@
 """Lesion filtering and measurements on a predicted tumor mask.
 
 Diameters are Feret (caliper) diameters in millimetres with the real voxel spacing: the
-largest distance between two boundary-voxel centres (found on the convex hull), the same rule as
-:func:`smoothseg.datasets.labels.lesion_diameters_mm`, which gives the 3D diameter. A digitised
-sphere of diameter D measures between D minus one voxel and D.
+largest distance between two boundary-voxel centres: the one rule of :mod:`smoothseg.measure`.
+A digitised sphere of diameter D measures between D minus one voxel and D.
 
 * ``longest_axial_diameter_mm`` — RECIST-style: the largest in-plane diameter over all axial
   slices (the volume's third voxel axis, S-I in canonical RAS order).
@@ -16,7 +15,6 @@ Empty-mask rules: no lesion gives an empty list; a one-voxel lesion measures one
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -24,15 +22,11 @@ from typing import Any
 import cc3d
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
-from scipy.spatial import ConvexHull, QhullError
-from scipy.spatial.distance import pdist
 
-from smoothseg.datasets.labels import lesion_diameters_mm
 from smoothseg.io.volume import Volume
+from smoothseg.measure import lesion_diameters_mm, longest_axial_diameter_mm
 
 Mask = npt.NDArray[np.bool_]
-_HULL_MIN_POINTS = 64
 
 
 @dataclass(frozen=True)
@@ -85,37 +79,6 @@ def remove_small_lesions(
     return out
 
 
-def feret_diameter_mm(
-    points_vox: npt.NDArray[np.float64], linear: npt.NDArray[np.float64]
-) -> float:
-    """Largest centre-to-centre distance (mm) between voxels at ``points_vox``.
-
-    Args:
-        points_vox: ``N x d`` voxel indices of the object's (boundary) voxels.
-        linear: ``d x d`` voxel → mm matrix (direction times spacing) of those axes.
-
-    """
-    points = points_vox @ linear.T
-    if len(points) < 2:
-        return 0.0
-    if len(points) >= _HULL_MIN_POINTS:
-        with contextlib.suppress(QhullError, ValueError):
-            points = points[ConvexHull(points, qhull_options="QJ").vertices]
-    return float(pdist(points).max())
-
-
-def _axial_diameter(component: Mask, linear: npt.NDArray[np.float64]) -> float:
-    best = 0.0
-    in_plane = linear[:, :2]
-    # in-plane metric: express the slice's 2D axes in an orthonormal basis of their span
-    _, r = np.linalg.qr(in_plane)
-    for k in np.flatnonzero(component.any(axis=(0, 1))):
-        plane = component[:, :, k]
-        edge = plane & ~ndimage.binary_erosion(plane, border_value=0)
-        best = max(best, feret_diameter_mm(np.argwhere(edge).astype(np.float64), r))
-    return best
-
-
 def lesion_stats(tumor: npt.ArrayLike, image: Volume) -> list[LesionStats]:
     """Measure each 26-connected lesion of ``tumor`` (on ``image``'s grid), largest first.
 
@@ -146,7 +109,7 @@ def lesion_stats(tumor: npt.ArrayLike, image: Volume) -> list[LesionStats]:
         found.append(
             (
                 len(voxels),
-                _axial_diameter(component, linear),
+                longest_axial_diameter_mm(component, linear),
                 diameters_3d[index - 1],
                 (float(centre[0]), float(centre[1]), float(centre[2])),
                 float(values.mean()),

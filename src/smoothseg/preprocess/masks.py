@@ -1,4 +1,8 @@
-"""Binary mask operations: liver clean-up (Supplementary C.2) and distances in millimetres."""
+"""Binary mask operations: liver clean-up, stage post-processing, distances in millimetres.
+
+The liver clean-up is the paper's (Supplementary C.2); :func:`postprocess_stage_labels` is the
+one rule each stage's labels get, in validation and in the bundles' description.
+"""
 
 from __future__ import annotations
 
@@ -59,6 +63,33 @@ def fill_holes(mask: npt.ArrayLike) -> Mask:
 def clean_liver_mask(mask: npt.ArrayLike, connectivity: int = 26) -> Mask:
     """The liver post-processing of the paper: keep the largest component, then fill holes."""
     return fill_holes(largest_component(mask, connectivity))
+
+
+#: The post-processing each stage applies to its argmax labels (recorded in every bundle).
+STAGE_POSTPROCESSING: dict[str, str] = {
+    "liver": "largest_component+fill_holes",
+    "tumor": "restrict_to_liver",
+    "multiclass": "none",
+}
+
+
+def postprocess_stage_labels(
+    stage: str, labels: npt.NDArray[Any], liver: npt.ArrayLike | None = None
+) -> npt.NDArray[Any]:
+    """A stage's post-processing (:data:`STAGE_POSTPROCESSING`) of an argmax label map.
+
+    Args:
+        stage: ``liver`` (class 1 → largest component, holes filled), ``tumor`` (labels outside
+            ``liver`` set to background) or ``multiclass`` (unchanged).
+        labels: Argmax labels ``[i, j, k]``.
+        liver: The liver mask the tumor stage is restricted to.
+
+    """
+    if stage == "liver":
+        return clean_liver_mask(labels == 1).astype(np.uint8)
+    if stage == "tumor" and liver is not None:
+        return np.where(np.asarray(liver, dtype=bool), labels, 0)
+    return labels
 
 
 def signed_distance_mm(mask: npt.ArrayLike, spacing_mm: Sequence[float]) -> F32:

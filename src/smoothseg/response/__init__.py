@@ -7,7 +7,8 @@ Typical use::
     result.categories["recist"].category
 """
 
-from smoothseg.response.api import CompareResult, compare
+from smoothseg.response.api import compare
 from smoothseg.response.criteria import Category
+from smoothseg.response.result import CompareResult
 
 __all__ = ["Category", "CompareResult", "compare"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -11,27 +10,15 @@ from scipy import ndimage
 
 from smoothseg.errors import InputError, OutputExistsError
 from smoothseg.io import Volume, read_volume
-from smoothseg.response.criteria import Category, mrecist, recist, volumetric
-from smoothseg.response.match import Match, match_lesions
-from smoothseg.response.measure import Lesion, measure_lesions
-from smoothseg.response.register import Registration, register_livers, resample_to
+from smoothseg.response.criteria import mrecist, recist, volumetric
+from smoothseg.response.match import match_lesions
+from smoothseg.response.measure import measure_lesions
+from smoothseg.response.outputs import write_outputs
+from smoothseg.response.register import register_livers, resample_to
+from smoothseg.response.result import CompareResult
 from smoothseg.response.segment import segment_or_load
 
 OUTPUTS = ("response.json", "report.md", "side_by_side.png", "registration.png")
-
-
-@dataclass(frozen=True)
-class CompareResult:
-    """Everything ``compare`` found (also written to ``out_dir``)."""
-
-    baseline_lesions: list[Lesion]
-    followup_lesions: list[Lesion]
-    matches: list[Match]
-    categories: dict[str, Category]
-    registration: Registration
-    inputs: dict[str, str]
-    timings_s: dict[str, float] = field(default_factory=dict)
-    outputs: dict[str, str] = field(default_factory=dict)
 
 
 def _arterial(path: str | Path | None, image: Volume) -> Volume | None:
@@ -121,8 +108,6 @@ def compare(
         inputs["arterial_baseline"] = Path(arterial_baseline).name
         inputs["arterial_followup"] = Path(arterial_followup).name
     result = CompareResult(b_les, f_les, matches, cats, reg, inputs, timings)
-    from smoothseg.response.outputs import write_outputs
-
     written = write_outputs(result, out, base, follow, b_comp, f_on_base, figures=figures)
     result.outputs.update(written)
     return result

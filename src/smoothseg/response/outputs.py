@@ -9,18 +9,16 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from smoothseg import __version__
 from smoothseg.io.atomic import atomic_output
 from smoothseg.response.measure import ENHANCEMENT_HU, LIPIODOL_HU
 from smoothseg.response.register import resample_to
+from smoothseg.response.result import CompareResult
 from smoothseg.response.segment import Segmented
-
-if TYPE_CHECKING:
-    from smoothseg.response.api import CompareResult
+from smoothseg.version import __version__
 
 SCHEMA_VERSION = 1
 

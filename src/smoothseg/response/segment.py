@@ -68,8 +68,8 @@ def segment_or_load(path: str | Path, work_dir: Path, *, model: Path | None = No
         image = read_volume(_folder_image(source), kind="image")
         labels = read_volume(source / LABELS, kind="label").on_grid_of(image, "labels")
         return Segmented(image, labels, source.name, 0.0)
-    from smoothseg.inference import Predictor
-    from smoothseg.postprocess.run import predict_scan
+    from smoothseg.predict import Predictor
+    from smoothseg.predict.scan import predict_scan
 
     start = time.perf_counter()
     predictor = Predictor.from_model_dir(model)

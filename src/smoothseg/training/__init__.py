@@ -1,4 +1,4 @@
-"""Training: losses, configs, data, the trainer, checkpoints and model bundles.
+"""Training: losses, configs, data, the trainer and checkpoints (bundles: :mod:`smoothseg.bundle`).
 
 Quick use::
 
@@ -6,17 +6,15 @@ Quick use::
 
     config = load_train_config("liver", preset="cpu-small")
     result = train(config, data="CACHE", split=select_split("CACHE/splits.json"), out="RUN")
-    bundle = load_bundle(result.bundle_dir)  # model in eval mode + preprocessing + label map
+    bundle = smoothseg.bundle.load_bundle(result.bundle_dir)  # model in eval mode, preprocessing
 """
 
-from smoothseg.training.bundle import Bundle, load_bundle, save_bundle
 from smoothseg.training.config import (
     PRESETS,
     TrainConfig,
     TrainConfigError,
     build_train_config,
     load_train_config,
-    read_config_file,
 )
 from smoothseg.training.data import read_soft_labels, select_split, stage_data
 from smoothseg.training.losses import (
@@ -35,7 +33,6 @@ from smoothseg.training.validation import ValidationResult, dice_score, validate
 __all__ = [
     "PRESETS",
     "RESUMABLE",
-    "Bundle",
     "KnowledgeInformedLoss",
     "LossConfig",
     "LossInputError",
@@ -49,14 +46,11 @@ __all__ = [
     "ValidationResult",
     "build_train_config",
     "dice_score",
-    "load_bundle",
     "load_train_config",
     "predicted_tlvr",
-    "read_config_file",
     "read_soft_labels",
     "resume_changes",
     "resume_config",
-    "save_bundle",
     "select_split",
     "stage_data",
     "train",

@@ -21,7 +21,6 @@ means no early stopping (TOML has no null).
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -29,7 +28,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from smoothseg.errors import InputError, SmoothsegError
+from smoothseg.config_file import read_config_file
+from smoothseg.errors import SmoothsegError
 from smoothseg.models.config import SCALES, ModelConfig, Scale, StageName
 from smoothseg.models.registry import preset_config
 from smoothseg.preprocess.config import (
@@ -212,38 +212,6 @@ def _spacing(data: Mapping[str, Any]) -> dict[str, Any]:
     ):
         out["target_spacing_mm"] = None
     return out
-
-
-def read_config_file(path: str | Path) -> dict[str, Any]:
-    """Read a TOML, JSON or YAML config file into a dict.
-
-    Raises:
-        InputError: Missing, unreadable or unparsable file, or an unsupported suffix.
-
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(p, "config file not found")
-    suffix = p.suffix.lower()
-    try:
-        text = p.read_text(encoding="utf-8")
-        if suffix == ".toml":
-            data: Any = tomllib.loads(text)
-        elif suffix == ".json":
-            data = json.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            try:
-                import yaml
-            except ImportError:
-                raise InputError(p, "YAML configs need PyYAML (pip install pyyaml)") from None
-            data = yaml.safe_load(text) or {}
-        else:
-            raise InputError(p, "config files must be .toml, .json, .yaml or .yml")
-    except (OSError, ValueError) as exc:
-        raise InputError(p, f"cannot parse config: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InputError(p, "a config file must hold a table/object at the top level")
-    return data
 
 
 def preset_data(preset: str) -> dict[str, Any]:

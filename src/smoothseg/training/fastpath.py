@@ -1,4 +1,4 @@
-"""The GPU fast path: mixed precision, cuDNN autotuning, ``torch.compile``, window batch size.
+"""The GPU fast path of training: mixed precision, cuDNN autotuning, ``torch.compile``.
 
 Everything here is off on CPU unless asked for explicitly: bfloat16 autocast on a CPU without
 native bf16 units runs two orders of magnitude slower than float32, and ``torch.compile``
@@ -10,8 +10,9 @@ costs minutes of compilation that short CPU runs never win back.
 * **cuDNN benchmark** (:func:`configure_backends`): autotuned convolutions (and TF32 matmuls) on
   CUDA unless the run is ``deterministic``.
 * **torch.compile** (:func:`maybe_compile`): only with ``compile = true``.
-* **Sliding-window batch** (:func:`auto_sw_batch_size`): as many windows per forward pass as
-  fit in a share of the free GPU memory, measured on one window.
+
+The sliding-window batch tuned to GPU memory lives with the sliding window
+(:func:`smoothseg.models.sliding.auto_sw_batch_size`).
 """
 
 from __future__ import annotations
@@ -64,40 +65,3 @@ def maybe_compile(module: nn.Module, config: TrainConfig) -> nn.Module:
         return module
     compiled: nn.Module = torch.compile(module)  # type: ignore[assignment]
     return compiled
-
-
-def auto_sw_batch_size(
-    model: nn.Module,
-    roi_size: tuple[int, int, int],
-    device: torch.device | str,
-    *,
-    in_channels: int = 1,
-    dtype: torch.dtype | None = None,
-    memory_fraction: float = 0.5,
-    cap: int = 32,
-    fallback: int = 2,
-) -> int:
-    """Windows per forward pass that fit in ``memory_fraction`` of the free GPU memory.
-
-    Measures the peak memory of one window's forward pass (eval, no grad) and divides the free
-    memory share by it. On CPU returns ``fallback`` (memory is not the limit there).
-    """
-    run_on = torch.device(device)
-    if run_on.type != "cuda":
-        return fallback
-    torch.cuda.synchronize(run_on)
-    torch.cuda.empty_cache()
-    free, _ = torch.cuda.mem_get_info(run_on)
-    torch.cuda.reset_peak_memory_stats(run_on)
-    base = torch.cuda.memory_allocated(run_on)
-    window = torch.zeros((1, in_channels, *roi_size), device=run_on)
-    with (
-        torch.no_grad(),
-        torch.autocast("cuda", dtype=dtype or torch.float16, enabled=dtype is not None),
-    ):
-        model(window)
-    torch.cuda.synchronize(run_on)
-    per_window = max(torch.cuda.max_memory_allocated(run_on) - base, 1)
-    del window
-    torch.cuda.empty_cache()
-    return int(max(1, min(cap, (free * memory_fraction) // per_window)))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from smoothseg.io.atomic import atomic_output
+from smoothseg.io.cells import csv_cell
 
 #: Columns always present, in order; validation columns follow when a stage has them.
 BASE_COLUMNS = (
@@ -32,14 +33,6 @@ VAL_COLUMNS = (
 )
 
 
-def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
 def write_metrics(path: Path, history: Sequence[dict[str, Any]]) -> Path:
     """Write the whole history as CSV (atomically; empty cells where not validated)."""
     extra = [c for c in VAL_COLUMNS if any(c in row for row in history)]
@@ -48,7 +41,7 @@ def write_metrics(path: Path, history: Sequence[dict[str, Any]]) -> Path:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in history:
-        writer.writerow([_cell(row.get(c)) for c in columns])
+        writer.writerow([csv_cell(row.get(c), 6) for c in columns])
     with atomic_output(path, overwrite=True) as tmp:
         tmp.write_text(buffer.getvalue(), encoding="utf-8")
     return path

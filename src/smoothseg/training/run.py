@@ -12,10 +12,10 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+from smoothseg.bundle import versions
 from smoothseg.datasets.splits import Split
 from smoothseg.errors import InputError, OutputExistsError
 from smoothseg.io.atomic import atomic_output
-from smoothseg.training.bundle import versions
 from smoothseg.training.checkpoint import load_checkpoint, seed_everything
 from smoothseg.training.config import TrainConfig, TrainConfigError
 from smoothseg.training.data import stage_data

@@ -36,10 +36,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from smoothseg.bundle import save_bundle
 from smoothseg.errors import InputError
 from smoothseg.models.network import SegmentationNetwork
 from smoothseg.models.registry import build_model
-from smoothseg.training.bundle import save_bundle
 from smoothseg.training.checkpoint import (
     load_checkpoint,
     rng_state,

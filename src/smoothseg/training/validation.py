@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from smoothseg.models.sliding import SlidingWindowConfig, sliding_window_labels
-from smoothseg.preprocess.masks import clean_liver_mask
+from smoothseg.preprocess.masks import postprocess_stage_labels
 from smoothseg.training.config import TrainConfig
 
 
@@ -39,15 +39,6 @@ def dice_score(prediction: npt.ArrayLike, target: npt.ArrayLike) -> float:
     if total == 0:
         return 1.0
     return 2.0 * int(np.logical_and(pred, true).sum()) / total
-
-
-def postprocess(stage: str, labels: npt.NDArray[Any], mask: npt.NDArray[Any] | None) -> Any:
-    """The stage's post-processing of an argmax label map ``[i, j, k]``."""
-    if stage == "liver":
-        return clean_liver_mask(labels == 1).astype(np.uint8)
-    if stage == "tumor" and mask is not None:
-        return np.where(np.asarray(mask, dtype=bool), labels, 0)
-    return labels
 
 
 def case_scores(
@@ -136,7 +127,7 @@ def validate(
             for b in range(labels.shape[0]):
                 case = str(batch["case_id"][b])
                 mask = None if masks is None else masks[b, 0].numpy()
-                prediction = postprocess(config.stage, labels[b].cpu().numpy(), mask)
+                prediction = postprocess_stage_labels(config.stage, labels[b].cpu().numpy(), mask)
                 target = batch["label"][b, 0].numpy()
                 result.per_case[case] = case_scores(config.stage, prediction, target)
                 result.empty_target[case] = {

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from smoothseg.errors import SmoothsegError
-from smoothseg.inference import Predictor
+from smoothseg.predict import Predictor
 from smoothseg.web.context import ApiError, WebContext, static_dir
 from smoothseg.web.examples import available_examples
 from smoothseg.web.jobs import JobRunner

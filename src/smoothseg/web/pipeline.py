@@ -1,6 +1,6 @@
 """One job's work: locate the scan, check it is a CT, segment it, prepare viewer files.
 
-The segmentation itself is :func:`smoothseg.postprocess.run.predict_scan` (the same outputs as
+The segmentation itself is :func:`smoothseg.predict.predict_scan` (the same outputs as
 ``smoothseg predict``); this module adds what the page needs: the scan and each structure as
 NIfTI files on the scan's own grid for the viewer, and a JSON summary of the results.
 """
@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from smoothseg.errors import InputError, SmoothsegError
-from smoothseg.inference import PredictConfig, Predictor
 from smoothseg.io import Volume, read_volume, write_volume
 from smoothseg.io.modality import check_ct_intensities
-from smoothseg.postprocess.run import ScanResult, predict_scan
+from smoothseg.predict import PredictConfig, Predictor
+from smoothseg.predict.scan import ScanResult, predict_scan
 from smoothseg.web.jobs import Job
 from smoothseg.web.safety import safe_extract_zip
 from smoothseg.web.settings import WebSettings

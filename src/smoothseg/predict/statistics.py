@@ -1,6 +1,6 @@
 """The ``statistics.json`` document of one prediction.
 
-Fields (schema ``smoothseg-statistics`` version 1):
+Fields (schema ``smoothseg-statistics`` version 2):
 
 * ``status`` — ``ok`` or ``no-liver``; ``warnings``; ``disclaimer`` (set for models trained on
   synthetic data, e.g. the shipped default model).
@@ -8,39 +8,28 @@ Fields (schema ``smoothseg-statistics`` version 1):
 * ``liver_ml`` (tumor included), ``tumor_ml``, ``tlvr`` (tumor / liver volume; ``null``
   without liver), ``lesion_count``, ``lesions`` (largest first; see
   :class:`~smoothseg.postprocess.lesions.LesionStats`).
-* ``model`` — bundle ids, stages, provenance; ``options`` — the :class:`PredictConfig`;
+* ``model`` — bundle ids, stages, provenance; ``inference`` — the
+  :class:`~smoothseg.inference.InferenceConfig`; ``postprocess`` — the
+  :class:`~smoothseg.postprocess.PostprocessConfig`; ``requested`` — the output options;
   ``details`` — what ran; ``timings_s`` — seconds per stage; ``versions``; ``outputs``.
+
+Version 2 replaced version 1's flat ``options`` by ``inference``, ``postprocess`` and
+``requested``.
 """
 
 from __future__ import annotations
 
-import platform
 from typing import Any
 
-import monai
 import numpy as np
-import torch
 
-from smoothseg import __version__
-from smoothseg.inference.config import PredictConfig
-from smoothseg.inference.predictor import Prediction
+from smoothseg.inference.two_stage import Prediction
 from smoothseg.postprocess.lesions import LesionStats
+from smoothseg.predict.config import PredictConfig
+from smoothseg.version import package_versions
 
 SCHEMA = "smoothseg-statistics"
-SCHEMA_VERSION = 1
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    return {
-        "smoothseg": __version__,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "monai": monai.__version__,
-        "numpy": np.__version__,
-        "scikit-image": version("scikit-image"),
-    }
+SCHEMA_VERSION = 2
 
 
 def statistics_document(
@@ -79,10 +68,12 @@ def statistics_document(
         "lesions": [lesion.to_dict() for lesion in lesions],
         "coordinates": "centroid_ras_mm: RAS+ (NIfTI/Slicer); centroid_lps_mm: LPS (DICOM/ITK)",
         "model": model,
-        "options": options.to_dict(),
+        "inference": options.inference.to_dict(),
+        "postprocess": options.postprocess.to_dict(),
+        "requested": options.outputs,
         "details": prediction.details,
         "timings_s": {k: round(v, 3) for k, v in prediction.timings_s.items()},
-        "versions": _versions(),
+        "versions": package_versions("torch", "monai", "numpy", "scikit-image", python=True),
         "outputs": dict(outputs or {}),
     }
     return doc

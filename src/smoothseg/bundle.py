@@ -1,4 +1,6 @@
-"""Model bundles: everything inference needs, without the training config or data.
+"""Model bundles: everything inference needs, without the training code or data.
+
+This module sits below both training (which saves bundles) and inference (which loads them).
 
 A bundle is a folder::
 
@@ -13,18 +15,18 @@ A bundle is a folder::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import monai
 import torch
 
-from smoothseg import __version__
 from smoothseg.errors import InputError, OutputExistsError
 from smoothseg.io.atomic import apply_umask
 from smoothseg.models.config import ModelConfig, StageName
@@ -32,18 +34,15 @@ from smoothseg.models.network import SegmentationNetwork
 from smoothseg.models.registry import build_model
 from smoothseg.models.sliding import SlidingWindowConfig
 from smoothseg.preprocess.config import StageConfig, stage_config_from_dict
-from smoothseg.training.config import TrainConfig
+from smoothseg.preprocess.masks import STAGE_POSTPROCESSING
+from smoothseg.version import package_versions
 
 BUNDLE_FORMAT = "smoothseg-bundle"
 BUNDLE_VERSION = 1
 MODEL_FILE = "model.pt"
 BUNDLE_FILE = "bundle.json"
 #: Post-processing each stage applies to the argmax labels.
-POSTPROCESSING: dict[str, str] = {
-    "liver": "largest_component+fill_holes",
-    "tumor": "restrict_to_liver",
-    "multiclass": "none",
-}
+POSTPROCESSING = STAGE_POSTPROCESSING
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,13 +77,40 @@ class Bundle:
     training: dict[str, Any] = field(default_factory=dict)
 
 
+class BundleSource(Protocol):
+    """What a bundle records of the run that trained it (a training config satisfies it)."""
+
+    @property
+    def stage(self) -> StageName:
+        """``liver``, ``tumor`` or ``multiclass``."""
+
+    @property
+    def model(self) -> ModelConfig:
+        """The network's configuration."""
+
+    @property
+    def preprocess(self) -> StageConfig:
+        """The stage's preprocessing."""
+
+    @property
+    def label_map(self) -> dict[int, str]:
+        """Output class index → name."""
+
+    @property
+    def val_overlap(self) -> float:
+        """Sliding-window overlap used in validation (and recorded for inference)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full training config, JSON-ready."""
+
+
 def versions() -> dict[str, str]:
     """Versions of the packages a bundle depends on."""
-    return {"smoothseg": __version__, "torch": torch.__version__, "monai": monai.__version__}
+    return package_versions("torch", "monai")
 
 
 def bundle_document(
-    config: TrainConfig, training: Mapping[str, Any] | None = None
+    config: BundleSource, training: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """The ``bundle.json`` content for a model trained with ``config``."""
     return {
@@ -110,7 +136,7 @@ def bundle_document(
 def save_bundle(
     out_dir: str | Path,
     model: SegmentationNetwork,
-    config: TrainConfig,
+    config: BundleSource,
     *,
     training: Mapping[str, Any] | None = None,
     overwrite: bool = False,
@@ -221,6 +247,17 @@ def load_bundle(path: str | Path, *, device: torch.device | str = "cpu") -> Bund
         versions={str(k): str(v) for k, v in dict(doc.get("versions", {})).items()},
         training=dict(doc.get("training", {})),
     )
+
+
+def bundle_id(bundle: Bundle) -> str:
+    """``<folder>@<first 12 hex digits of sha256(model.pt)>``."""
+    digest = hashlib.sha256((bundle.path / MODEL_FILE).read_bytes()).hexdigest()[:12]
+    return f"{bundle.path.name}@{digest}"
+
+
+def default_model_dir() -> Path:
+    """The model folder shipped with the package (trained on synthetic phantoms)."""
+    return Path(str(resources.files("smoothseg") / "default_model"))
 
 
 def _stage_name(stage: str, path: Path) -> StageName:

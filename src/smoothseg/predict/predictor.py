@@ -1,81 +1,35 @@
 """Two-stage prediction with loaded model bundles: :class:`Predictor` → :class:`Prediction`.
 
 A model folder is either a combined folder holding ``liver/`` and ``tumor/`` bundles (the
-shipped default model, :func:`default_model_dir`), or one bundle (``bundle.json``): a
-multi-class bundle runs alone, a liver bundle gives liver masks only.
+shipped default model, :func:`~smoothseg.bundle.default_model_dir`), or one bundle
+(``bundle.json``): a multi-class bundle runs alone, a liver bundle gives liver masks only.
 
-:meth:`Predictor.predict` runs the model stages (liver, clean-up, tumor); the tumor refinement
-and lesion filter are post-processing (:func:`smoothseg.postprocess.run.finish_prediction`,
-which :func:`smoothseg.postprocess.run.predict_volume` chains after it).
+:meth:`Predictor.predict` runs the model stages (:func:`smoothseg.inference.run_stages`) and
+then the post-processing (:func:`smoothseg.postprocess.finish_tumor`: Chan-Vese refinement and
+the minimum-lesion filter) as the config says; :meth:`Predictor.run_stages` and
+:meth:`Predictor.finish` are the two halves.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import time
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from smoothseg.bundle import BUNDLE_FILE, Bundle, bundle_id, default_model_dir, load_bundle
 from smoothseg.errors import InputError
-from smoothseg.inference.config import PredictConfig, check_device_available
-from smoothseg.inference.stages import liver_stage, tumor_stage
+from smoothseg.inference.config import check_device_available
+from smoothseg.inference.two_stage import Prediction, run_stages
 from smoothseg.io.modality import check_ct_intensities
 from smoothseg.io.volume import Volume
-from smoothseg.training.bundle import BUNDLE_FILE, MODEL_FILE, Bundle, load_bundle
+from smoothseg.postprocess.finish import finish_tumor
+from smoothseg.predict.config import PredictConfig
+from smoothseg.preprocess.config import TumorStageConfig
 
-Mask = npt.NDArray[np.bool_]
-Status = Literal["ok", "no-liver"]
 PROVENANCE_FILE = "provenance.json"
-
-
-def default_model_dir() -> Path:
-    """The model folder shipped with the package (trained on synthetic phantoms)."""
-    return Path(str(resources.files("smoothseg") / "default_model"))
-
-
-def bundle_id(bundle: Bundle) -> str:
-    """``<folder>@<first 12 hex digits of sha256(model.pt)>``."""
-    digest = hashlib.sha256((bundle.path / MODEL_FILE).read_bytes()).hexdigest()[:12]
-    return f"{bundle.path.name}@{digest}"
-
-
-@dataclass(frozen=True, eq=False)
-class Prediction:
-    """The result of one scan.
-
-    Attributes:
-        image: The CT in canonical RAS order (its ``native`` grid remembered).
-        liver: Liver mask (tumor included) on ``image``'s grid.
-        tumor: Tumor mask on ``image``'s grid (inside ``liver``).
-        status: ``ok``, or ``no-liver`` when the liver stage found no liver (then both masks
-            are empty and the tumor stage did not run).
-        timings_s: Seconds per stage.
-        warnings: Problems worth telling the user.
-        details: What ran (stage spacings, TTA flips, refinement...), for the report.
-
-    """
-
-    image: Volume
-    liver: Mask
-    tumor: Mask
-    status: Status
-    timings_s: dict[str, float] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def labels(self) -> Volume:
-        """0/1/2 label map on the canonical grid; written onto the input's native grid."""
-        out = np.zeros(self.image.shape, dtype=np.uint8)
-        out[self.liver] = 1
-        out[self.tumor & self.liver] = 2
-        return self.image.with_array(out, kind="label")
 
 
 class Predictor:
@@ -194,7 +148,7 @@ class Predictor:
         if key not in self._sw_batch:
             import torch
 
-            from smoothseg.training.fastpath import auto_sw_batch_size
+            from smoothseg.models.sliding import auto_sw_batch_size
 
             self._sw_batch[key] = auto_sw_batch_size(
                 bundle.model,
@@ -206,77 +160,55 @@ class Predictor:
             )
         return self._sw_batch[key]
 
-    def predict(self, volume: Volume) -> Prediction:
-        """Run the model stages on one CT (HU, any orientation; canonicalised here).
+    def run_stages(self, volume: Volume) -> Prediction:
+        """The model stages only (no refinement, no lesion filter) on one CT in HU.
 
         Raises:
             InputError: The image is evidently not a CT in HU (see :mod:`smoothseg.io.modality`).
 
         """
         check_ct_intensities(volume)
-        cfg = self.config
-        timings: dict[str, float] = {}
-        # The reader's doubts (e.g. an identity affine: spacing assumed) travel with the result.
-        warnings: list[str] = list(volume.source.warnings)
-        image = volume.to_canonical()
-        start = time.perf_counter()
-        factor = cfg.fast_factor if cfg.fast else 1.0
-        liver, multi_tumor = liver_stage(
-            image,
+        return run_stages(
+            volume,
             self.liver,
-            overlap=cfg.overlap,
-            tta=cfg.tta,
-            spacing_factor=factor,
-            sw_batch_size=self.sw_batch_size(self.liver),
-            device=cfg.device,
-            amp=cfg.amp,
+            self.tumor,
+            self.config.inference,
+            sw_batch_size=self.sw_batch_size,
         )
-        timings["liver_s"] = time.perf_counter() - start
-        details: dict[str, Any] = {
-            "liver_spacing_factor": factor,
-            "two_stage": self.tumor is not None,
-        }
-        liver_ml = float(np.count_nonzero(liver)) * image.voxel_volume_ml
-        problem = _implausible(image, liver, liver_ml, cfg)
-        if problem:
-            warnings.append(f"no liver found ({problem}); the tumor stage was not run")
-            empty = np.zeros(image.shape, dtype=bool)
-            return Prediction(
-                image, empty, empty.copy(), "no-liver", timings, tuple(warnings), details
-            )
-        start = time.perf_counter()
-        if multi_tumor is not None:
-            tumor = (multi_tumor >= 0.5) & liver
-        elif self.tumor is not None:
-            tumor = tumor_stage(
-                image,
-                liver,
-                self.tumor,
-                overlap=cfg.overlap,
-                tta=cfg.tta,
-                margin_mm=cfg.liver_margin_mm,
-                sw_batch_size=self.sw_batch_size(self.tumor),
-                device=cfg.device,
-                amp=cfg.amp,
-            )
-        else:
-            tumor = np.zeros(image.shape, dtype=bool)
-            warnings.append("liver-only model: no tumor stage")
-        timings["tumor_s"] = time.perf_counter() - start
-        return Prediction(image, liver, tumor, "ok", timings, tuple(warnings), details)
 
-
-def _implausible(image: Volume, liver: Mask, liver_ml: float, cfg: PredictConfig) -> str:
-    """Why the liver found is not a liver ("" when it is plausible)."""
-    if liver_ml < cfg.min_liver_ml:
-        return f"liver component {liver_ml:.1f} mL < {cfg.min_liver_ml} mL"
-    median = float(np.median(np.asarray(image.array)[liver]))
-    low, high = cfg.liver_hu_range
-    if not low <= median <= high:
-        return (
-            f"median intensity of the found region {median:.0f} HU is outside {low:.0f}..{high:.0f}"
+    def finish(self, prediction: Prediction) -> Prediction:
+        """Post-process a :meth:`run_stages` result as the config says (refine, lesion filter)."""
+        if prediction.status != "ok":
+            return prediction
+        done = finish_tumor(
+            np.asarray(prediction.image.array),
+            prediction.tumor,
+            prediction.liver,
+            prediction.image.spacing_mm,
+            self.config.postprocess,
+            hu_window=self.tumor_window,
         )
-    return ""
+        return replace(
+            prediction,
+            tumor=done.tumor,
+            timings_s={**prediction.timings_s, **done.timings_s},
+            details={**prediction.details, **done.details},
+        )
+
+    def predict(self, volume: Volume) -> Prediction:
+        """Segment one CT (HU, any orientation): model stages, then post-processing.
+
+        Raises:
+            InputError: The image is evidently not a CT in HU (see :mod:`smoothseg.io.modality`).
+
+        """
+        return self.finish(self.run_stages(volume))
+
+    @property
+    def tumor_window(self) -> tuple[float, float]:
+        """The HU window of the tumor stage (Chan-Vese refines on it)."""
+        config = self.tumor.preprocessing if self.tumor is not None else None
+        return config.hu_window if isinstance(config, TumorStageConfig) else (-200.0, 250.0)
 
 
 def _provenance(model_dir: Path | None) -> dict[str, Any]:

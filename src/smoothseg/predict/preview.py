@@ -35,7 +35,7 @@ def focus_voxel(liver: Mask, tumor: Mask, largest: Mask | None = None) -> tuple[
     return (liver.shape[0] // 2, liver.shape[1] // 2, liver.shape[2] // 2)
 
 
-def _panel(
+def draw_panel(
     ax: Axes,
     hu: npt.NDArray[np.generic],
     liver: Mask,
@@ -113,7 +113,7 @@ def render_preview(
         (sagittal, (sk, sj), f"sagittal i={i}"),
     ]
     for ax, (cut, spacing, name) in zip(axes, planes, strict=True):
-        _panel(ax, cut(hu), cut(liver).astype(bool), cut(tumor).astype(bool), spacing, name)
+        draw_panel(ax, cut(hu), cut(liver).astype(bool), cut(tumor).astype(bool), spacing, name)
         ax.title.set_color("white")
     if title:
         fig.suptitle(title, color="white", fontsize=10)

@@ -14,7 +14,7 @@ case folder without it is an interrupted run of this command and is redone (its 
 replaced). An interrupted batch therefore resumes by running the same command again.
 
 :func:`predict_batch` runs the cases in this process with one loaded :class:`Predictor`;
-:func:`smoothseg.postprocess.workers.predict_batch_parallel` spreads them over worker
+:func:`smoothseg.predict.workers.predict_batch_parallel` spreads them over worker
 processes (one model per worker, one worker per GPU).
 """
 
@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from smoothseg.errors import InputError, SmoothsegError
-from smoothseg.inference.predictor import Predictor
-from smoothseg.postprocess.run import STATISTICS, ScanResult, predict_scan
+from smoothseg.predict.predictor import Predictor
+from smoothseg.predict.scan import STATISTICS, ScanResult, predict_scan
 
 VOLUME_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
 

@@ -1,11 +1,8 @@
-"""One scan end to end: model stages, post-processing, measurements and output files.
+"""One scan end to end: read, predict, measure and write the outputs of ``smoothseg predict``.
 
-* :func:`finish_prediction` — Chan-Vese refinement (re-masked to the liver) and the minimum
-  lesion volume filter on a raw :class:`~smoothseg.inference.Prediction`.
-* :func:`predict_volume` — :meth:`Predictor.predict` followed by :func:`finish_prediction`.
-* :func:`predict_scan` — read a file/DICOM folder, predict, and write the outputs of
-  ``smoothseg predict`` into a folder (``statistics.json`` last, so its presence marks a
-  finished scan).
+:func:`predict_scan` reads a file or DICOM folder, runs :meth:`Predictor.predict` (model stages
+and post-processing) and writes the outputs into a folder (``statistics.json`` last, so its
+presence marks a finished scan).
 """
 
 from __future__ import annotations
@@ -13,29 +10,23 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from smoothseg.errors import InputError, OutputExistsError
-from smoothseg.inference.predictor import Prediction, Predictor
+from smoothseg.inference.two_stage import Prediction
 from smoothseg.io.api import read_volume, write_volume
 from smoothseg.io.atomic import atomic_output
 from smoothseg.io.claim import LOCK_NAME, claimed_folder
 from smoothseg.io.dicom_seg_write import HARMONIZED_SEGMENTS, write_dicom_seg
 from smoothseg.io.limits import ReadLimits
-from smoothseg.postprocess.lesions import (
-    LesionStats,
-    largest_lesion,
-    lesion_stats,
-    remove_small_lesions,
-)
-from smoothseg.postprocess.preview import render_preview
-from smoothseg.postprocess.refine import refine_tumor
-from smoothseg.postprocess.statistics import statistics_document
-from smoothseg.preprocess.config import TumorStageConfig
+from smoothseg.postprocess.lesions import LesionStats, largest_lesion, lesion_stats
+from smoothseg.predict.predictor import Predictor
+from smoothseg.predict.preview import render_preview
+from smoothseg.predict.statistics import statistics_document
 
 LABELS = "labels.nii.gz"
 LIVER_MASK = "liver.nii.gz"
@@ -46,47 +37,6 @@ PREVIEW = "preview.png"
 STATISTICS = "statistics.json"
 #: Every file name ``smoothseg predict`` may write into an output folder.
 OUTPUT_NAMES = (LABELS, LIVER_MASK, TUMOR_MASK, LABELS_NRRD, DICOM_SEG, PREVIEW, STATISTICS)
-
-
-def _tumor_window(predictor: Predictor) -> tuple[float, float]:
-    config = predictor.tumor.preprocessing if predictor.tumor is not None else None
-    return config.hu_window if isinstance(config, TumorStageConfig) else (-200.0, 250.0)
-
-
-def finish_prediction(prediction: Prediction, predictor: Predictor) -> Prediction:
-    """Refine the tumor (Chan-Vese, in the liver) and drop lesions below the minimum volume."""
-    if prediction.status != "ok":
-        return prediction
-    cfg = predictor.config
-    timings = dict(prediction.timings_s)
-    details = dict(prediction.details)
-    tumor = prediction.tumor & prediction.liver
-    spacing = prediction.image.spacing_mm
-    start = time.perf_counter()
-    if cfg.refine and cfg.chan_vese_iterations > 0 and tumor.any():
-        tumor = refine_tumor(
-            np.asarray(prediction.image.array),
-            tumor,
-            prediction.liver,
-            spacing,
-            iterations=cfg.chan_vese_iterations,
-            smoothing=cfg.chan_vese_smoothing,
-            margin_mm=cfg.refine_margin_mm,
-            hu_window=_tumor_window(predictor),
-        )
-        details["refine"] = f"morphological Chan-Vese, {cfg.chan_vese_iterations} iterations"
-    else:
-        details["refine"] = "off" if not cfg.refine else "nothing to refine"
-    timings["refine_s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    tumor = remove_small_lesions(tumor, spacing, cfg.min_lesion_mm3)
-    timings["lesion_filter_s"] = time.perf_counter() - start
-    return replace(prediction, tumor=tumor, timings_s=timings, details=details)
-
-
-def predict_volume(predictor: Predictor, volume: Any) -> Prediction:
-    """Model stages then post-processing of one CT :class:`~smoothseg.io.Volume`."""
-    return finish_prediction(predictor.predict(volume), predictor)
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,7 +141,7 @@ def _predict_into(
             )
     if "dicom_seg" in planned and not dicom:
         raise InputError(input_path, "a DICOM SEG needs DICOM input (the SEG references the CT)")
-    prediction = predict_volume(predictor, volume)
+    prediction = predictor.predict(volume)
     prediction.timings_s["read_s"] = read_s
     start = time.perf_counter()
     lesions = lesion_stats(prediction.tumor, prediction.image) if prediction.status == "ok" else []

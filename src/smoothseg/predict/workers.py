@@ -1,7 +1,7 @@
 """Batch prediction over worker processes: one loaded model per worker, one worker per GPU.
 
 :func:`predict_batch_parallel` first skips the finished cases (``statistics.json``, written
-last, see :mod:`smoothseg.postprocess.batch`), then hands the others to ``workers`` processes
+last, see :mod:`smoothseg.predict.batch`), then hands the others to ``workers`` processes
 (forked on CPU, which starts them in milliseconds; ``spawn`` for CUDA, which a forked process
 cannot use). Each worker loads the models once
 (:meth:`Predictor.from_model_dir`) on its device and takes cases from a shared queue, so fast
@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from smoothseg.errors import SmoothsegError
-from smoothseg.inference.config import PredictConfig
-from smoothseg.inference.predictor import Predictor
-from smoothseg.postprocess.batch import BatchInput, BatchOutcome, is_finished, predict_case
+from smoothseg.predict.batch import BatchInput, BatchOutcome, is_finished, predict_case
+from smoothseg.predict.config import PredictConfig
+from smoothseg.predict.predictor import Predictor
 
 
 def worker_devices(device: str, workers: int | None = None) -> list[str]:
