@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -172,7 +171,10 @@ def test_prediction_loads_no_training_module(package: str) -> None:
 
 
 def test_import_smoothseg_is_light() -> None:
-    code = "import sys, smoothseg\nprint('torch' in sys.modules, 'smoothseg.predict' in sys.modules)"
+    code = (
+        "import sys, smoothseg\n"
+        "print('torch' in sys.modules, 'smoothseg.predict' in sys.modules)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
