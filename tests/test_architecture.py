@@ -171,10 +171,8 @@ def test_prediction_loads_no_training_module(package: str) -> None:
 
 
 def test_import_smoothseg_is_light() -> None:
-    code = (
-        "import sys, smoothseg\n"
-        "print('torch' in sys.modules, 'smoothseg.predict' in sys.modules)"
-    )
+    probe = "print('torch' in sys.modules, 'smoothseg.predict' in sys.modules)"
+    code = f"import sys, smoothseg\n{probe}"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
