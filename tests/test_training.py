@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from smoothseg.bundle import load_bundle
 from smoothseg.datasets.splits import Split
 from smoothseg.errors import InputError, OutputExistsError
 from smoothseg.training import (
     TrainConfig,
     ValidationResult,
-    load_bundle,
     load_train_config,
     read_soft_labels,
     select_split,
