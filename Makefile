@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 SHARED ?= ../shared
 
-.PHONY: install test demo lint format clean bench bench-real default-model
+.PHONY: install browser test demo lint format clean bench bench-real default-model
 
 install: $(STAMP)
 
@@ -19,7 +19,19 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet "$(TORCH_PIN)"
 	$(PIP) install --quiet -e ".[dev,web]" "$(TORCH_PIN)"
+	$(MAKE) --no-print-directory browser
 	touch $(STAMP)
+
+# Headless Chromium for the viewer's browser test (Debian package; needs root and apt-get).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "note: chromium is missing and cannot be installed here (needs root + apt-get);" \
+	         "the browser test (tests/test_web_e2e.py) will fail until it is installed"; \
+	  fi; }
 
 test: install
 	$(PY) -m pytest -q

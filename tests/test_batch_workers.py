@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from smoothseg.io import Volume, write_volume
 from smoothseg.predict import PredictConfig
@@ -14,8 +13,6 @@ from smoothseg.predict.batch import find_inputs
 from smoothseg.predict.scan import STATISTICS
 from smoothseg.predict.workers import predict_batch_parallel, worker_devices
 from training_data import TINY_SPACING, tiny_case
-
-pytestmark = pytest.mark.slow
 
 
 def _scans(folder: Path, n: int) -> Path:

@@ -10,8 +10,6 @@ import pytest
 from smoothseg.cli import main
 from training_data import tiny_cache
 
-pytestmark = pytest.mark.slow
-
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exit_info:

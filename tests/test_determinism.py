@@ -9,15 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import torch
 
 from smoothseg.io import read_volume
 from smoothseg.predict import PredictConfig, Predictor
 from smoothseg.training import load_train_config, select_split, train
 from training_data import default_splits, tiny_cache
-
-pytestmark = pytest.mark.slow
 
 
 def test_same_input_same_prediction(tmp_path: Path) -> None:

@@ -15,8 +15,6 @@ from smoothseg.cli.torchrun import torchrun_command, without_option
 from smoothseg.training.distributed import DistContext, rank_seed
 from training_data import tiny_cache
 
-pytestmark = pytest.mark.slow
-
 CONFIG = """
 [model]
 name = "unet"

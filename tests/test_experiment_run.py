@@ -19,8 +19,6 @@ from smoothseg.cli import app
 from smoothseg.errors import InputError, OutputExistsError
 from smoothseg.experiment import experiment_config_from_dict, run_experiment
 
-pytestmark = pytest.mark.slow
-
 SMALL = {"target_spacing_mm": [16.0, 16.0, 16.0], "roi_size": [16, 16, 16]}
 TINY = {
     "name": "tiny",

@@ -10,7 +10,6 @@ from pathlib import Path
 import highdicom as hd
 import numpy as np
 import pydicom
-import pytest
 
 from conftest import require
 from smoothseg.datasets.tcia_export import export_cohort_tcia
@@ -62,8 +61,6 @@ def test_real_hcc_study_gives_a_valid_dicom_seg(shared_data: Path, tmp_path: Pat
     out = tmp_path / "out"
     result = run("predict", "-i", str(study), "-o", str(out), "--fast")
     assert result.returncode == 0, result.stderr
-    stats = json.loads((out / "statistics.json").read_text(encoding="utf-8"))
-    if stats["status"] == "no-liver":  # a synthetic-data model may miss a real liver
-        assert not (out / "seg.dcm").exists()
-        pytest.skip("the default (synthetic) model found no liver in HCC_009")
+    # The shipped model finds HCC_009's liver (benchmarks/real_ct.py); if a model stops
+    # finding it, this check must fail rather than skip.
     _check_seg_on_series(out, study)

@@ -28,8 +28,6 @@ from smoothseg.predict import PredictConfig, Predictor
 from smoothseg.predict.scan import predict_scan
 from training_data import default_splits, tiny_cache
 
-pytestmark = pytest.mark.slow
-
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "SMOOTHSEG_DEBUG": ""}
 EPOCHS = 4
 TINY = '[model]\nname = "unet"\n[train]\nval_every = 1\n[liver]\nroi_size = [16, 16, 16]\n'

@@ -66,7 +66,6 @@ def test_prepare_skips_nan_label_map_and_mr_images_with_one_line_each(tmp_path: 
     assert all("\n" not in r for r in reasons.values())
 
 
-@pytest.mark.slow
 def test_training_stops_when_the_weights_become_nan(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -25,8 +25,6 @@ from smoothseg.training import (
 from smoothseg.training.checkpoint import load_checkpoint
 from training_data import default_splits, phantom_cache
 
-pytestmark = pytest.mark.slow
-
 FAST_LIVER = """
 [train]
 lr = 5e-3

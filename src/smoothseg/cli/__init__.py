@@ -35,10 +35,19 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print the version and exit.",
+        metavar="",
     ),
-    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show full tracebacks on errors.", metavar=""
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Log progress details.", metavar=""
+    ),
 ) -> None:
     """Liver and liver-tumor segmentation in 3D CT (SmoothSegNet)."""
     del version

@@ -100,13 +100,16 @@ def fit(
     alpha: float = typer.Option(1.0, "--alpha", help="Penalty of ridge / elastic net."),
     l1_ratio: float = typer.Option(0.5, "--l1-ratio", help="Elastic-net L1 share."),
     select: bool = typer.Option(
-        True, "--select/--no-select", help="Top-n features by 5-fold CV (Appendix A)."
+        True, "--select/--no-select", help="Top-n features by 5-fold CV (Appendix A).", metavar=""
     ),
     max_features: int | None = typer.Option(None, "--max-features", help="Largest n tried."),
     folds: int = typer.Option(5, "--folds", help="Cross-fitting folds."),
     seed: int = typer.Option(0, "--seed", help="Seed of the folds and tree models."),
     compare: bool = typer.Option(
-        True, "--compare/--no-compare", help="Linear vs random forest vs gradient boosting."
+        True,
+        "--compare/--no-compare",
+        help="Linear vs random forest vs gradient boosting.",
+        metavar="",
     ),
     trees: int = typer.Option(300, "--trees", help="Trees of the comparison models."),
     mode: str = typer.Option(
@@ -115,7 +118,9 @@ def fit(
         help="cross-fit (out-of-fold) or paper (OLS in-sample on Table A1's 15 features).",
     ),
     sheet: str = typer.Option("data table", "--sheet", help="Worksheet of an .xlsx table."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace existing outputs.", metavar=""
+    ),
 ) -> None:
     """Fit the clinical TLVR model and write out-of-fold soft labels and a report."""
     from rich.console import Console
@@ -197,7 +202,9 @@ def fit(
 def inspect(
     table: Path = typer.Option(..., "--table", help=_TABLE_HELP, readable=False),
     sheet: str = typer.Option("data table", "--sheet", help="Worksheet of an .xlsx table."),
-    as_json: bool = typer.Option(False, "--json", help="Print the table report as JSON."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the table report as JSON.", metavar=""
+    ),
 ) -> None:
     """Type every column of a clinical table and list unknown values and missingness."""
     import json

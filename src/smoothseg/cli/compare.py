@@ -36,7 +36,9 @@ def compare(
         help="Model folder for CT inputs (default: the shipped model).",
         readable=False,
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace existing outputs.", metavar=""
+    ),
 ) -> None:
     """Assess the response (RECIST 1.1, mRECIST, volume) of a follow-up against a baseline."""
     from smoothseg.response import compare as run_compare

@@ -19,10 +19,13 @@ def demo(
         "cpu-small", "--config", help="Experiment config (shipped name or YAML file)."
     ),
     overwrite: bool = typer.Option(
-        False, "--overwrite", help="Start over (default: resume an earlier demo in OUT)."
+        False,
+        "--overwrite",
+        help="Start over (default: resume an earlier demo in OUT).",
+        metavar="",
     ),
     progress: bool = typer.Option(
-        True, "--progress/--no-progress", help="Show training progress bars."
+        True, "--progress/--no-progress", help="Show training progress bars.", metavar=""
     ),
 ) -> None:
     """Generate a phantom cohort, run the CPU-scale experiment, print the report's path."""

@@ -51,8 +51,11 @@ def evaluate(
         False,
         "--missing-as-empty",
         help="Score a reference without prediction as an empty prediction (default: list it).",
+        metavar="",
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace existing output files.", metavar=""
+    ),
 ) -> None:
     """Per-case metrics (Dice, IoU, HD95, lesion detection...) and a summary by tumor size."""
     from rich.console import Console

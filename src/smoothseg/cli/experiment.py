@@ -35,12 +35,16 @@ def experiment(
         True,
         "--resume/--no-resume",
         help="Continue an earlier run of the same config in OUT, skipping finished steps.",
+        metavar="",
     ),
     overwrite: bool = typer.Option(
-        False, "--overwrite", help="Remove an earlier experiment's outputs in OUT and start over."
+        False,
+        "--overwrite",
+        help="Remove an earlier experiment's outputs in OUT and start over.",
+        metavar="",
     ),
     progress: bool = typer.Option(
-        True, "--progress/--no-progress", help="Show training progress bars."
+        True, "--progress/--no-progress", help="Show training progress bars.", metavar=""
     ),
 ) -> None:
     """Replications × (clinical fit, liver/tumor stages, baselines) → Tables 2-5 and figures."""

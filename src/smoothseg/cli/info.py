@@ -16,9 +16,12 @@ def info(
         None, "--series", help="DICOM series: UID, series number, folder name or description."
     ),
     label: bool | None = typer.Option(
-        None, "--label/--image", help="Treat as label map / image (default: decide from values)."
+        None,
+        "--label/--image",
+        help="Treat as label map / image (default: decide from values).",
+        metavar="",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text.", metavar=""),
 ) -> None:
     """Show format, grid (shape, spacing, orientation), intensities or labels of a volume."""
     from smoothseg.io import VolumeKind, read_volume

@@ -19,19 +19,24 @@ def phantom(
         "--size",
         help="small: 128x128x48 at 3x3x5 mm (fast); paper: 512x512x96 at 0.75x0.75x2.5 mm.",
     ),
-    preview: bool = typer.Option(False, "--preview", help="Write a PNG preview per case."),
+    preview: bool = typer.Option(
+        False, "--preview", help="Write a PNG preview per case.", metavar=""
+    ),
     fmt: str = typer.Option(
         "nifti",
         "--format",
         help="nifti: the NIfTI cohort; dicom: also OUT/tcia/, the cohort as a TCIA "
         "HCC-TACE-Seg download (CT series + SEG + metadata.csv + clinical xlsx).",
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing cohort."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace an existing cohort.", metavar=""
+    ),
     followup: bool = typer.Option(
         False,
         "--followup",
         help="Write baseline/post-TACE follow-up pairs with their true RECIST 1.1, mRECIST "
         "and volumetric categories (OUT/followups.json) instead of a cohort.",
+        metavar="",
     ),
 ) -> None:
     """Generate synthetic abdominal CTs with liver tumors, labels and a clinical table."""

@@ -33,20 +33,33 @@ def predict(
     series: str | None = typer.Option(
         None, "--series", help="DICOM series UID/number/description."
     ),
-    fast: bool = typer.Option(False, "--fast", help="Liver stage at a coarser spacing (2x)."),
+    fast: bool = typer.Option(
+        False, "--fast", help="Liver stage at a coarser spacing (2x).", metavar=""
+    ),
     overlap: float = typer.Option(0.5, "--overlap", help="Sliding-window overlap in [0, 1)."),
-    tta: bool = typer.Option(False, "--tta", help="Average over flips (test-time augmentation)."),
-    no_refine: bool = typer.Option(False, "--no-refine", help="Skip Chan-Vese tumor refinement."),
+    tta: bool = typer.Option(
+        False, "--tta", help="Average over flips (test-time augmentation).", metavar=""
+    ),
+    no_refine: bool = typer.Option(
+        False, "--no-refine", help="Skip Chan-Vese tumor refinement.", metavar=""
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-    masks: bool = typer.Option(False, "--masks", help="Also write liver.nii.gz and tumor.nii.gz."),
-    nrrd: bool = typer.Option(False, "--nrrd", help="Also write labels.nrrd."),
+    masks: bool = typer.Option(
+        False, "--masks", help="Also write liver.nii.gz and tumor.nii.gz.", metavar=""
+    ),
+    nrrd: bool = typer.Option(False, "--nrrd", help="Also write labels.nrrd.", metavar=""),
     dicom_seg: bool | None = typer.Option(
-        None, "--dicom-seg/--no-dicom-seg", help="DICOM SEG output (default: for DICOM input)."
+        None,
+        "--dicom-seg/--no-dicom-seg",
+        help="DICOM SEG output (default: for DICOM input).",
+        metavar="",
     ),
     min_lesion_mm3: float = typer.Option(
         25.0, "--min-lesion-mm3", help="Remove tumor components smaller than this (mm³)."
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace existing outputs.", metavar=""
+    ),
     workers: int | None = typer.Option(
         None,
         "--workers",
@@ -55,7 +68,10 @@ def predict(
         "--device cuda, else 1). Finished cases are skipped, so a rerun resumes.",
     ),
     amp: bool | None = typer.Option(
-        None, "--amp/--no-amp", help="float16 model windows (default: on with CUDA, off on CPU)."
+        None,
+        "--amp/--no-amp",
+        help="float16 model windows (default: on with CUDA, off on CPU).",
+        metavar="",
     ),
     sw_batch_size: str = typer.Option(
         "auto",
@@ -94,8 +110,7 @@ def predict(
     inputs = find_inputs(input)
     with console.status("loading models"):
         predictor = Predictor.from_model_dir(model, config)
-    if predictor.provenance.get("disclaimer"):
-        err.print(f"note: {predictor.provenance['disclaimer']}", style="yellow", markup=False)
+    disclaimer = predictor.provenance.get("disclaimer")
     if inputs is None:
         with console.status(f"predicting {input.name}"):
             result = predict_scan(predictor, input, out, series=series, overwrite=overwrite)
@@ -103,6 +118,8 @@ def predict(
         console.print(
             f"wrote {', '.join(p.name for p in result.outputs.values())} in {out}", markup=False
         )
+        if disclaimer:  # after the result it qualifies, never before an error message
+            err.print(f"note: {disclaimer}", style="yellow", markup=False)
         return
     from rich.progress import Progress
 
@@ -129,6 +146,8 @@ def predict(
             )
         else:
             predict_batch(predictor, inputs, out, overwrite=overwrite, on_case=report)
+    if disclaimer and failed < len(inputs):
+        err.print(f"note: {disclaimer}", style="yellow", markup=False)
     if failed:
         raise typer.Exit(1)
 

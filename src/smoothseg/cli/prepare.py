@@ -57,9 +57,12 @@ def prepare(
         help="Map raw label VALUE=CLASS (0 bg, 1 liver, 2 tumor); repeatable.",
     ),
     overwrite: bool = typer.Option(
-        False, "--overwrite", help="Re-prepare finished cases; accept a cache from another source."
+        False,
+        "--overwrite",
+        help="Re-prepare finished cases; accept a cache from another source.",
+        metavar="",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON.", metavar=""),
 ) -> None:
     """Harmonize a dataset into a cache (images, 0/1/2 labels, manifest, prepare log)."""
     from rich.console import Console

@@ -41,8 +41,10 @@ def split(
         help="Output JSON (default: splits.json beside the manifest).",
         readable=False,
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
-    as_json: bool = typer.Option(False, "--json", help="Print the splits as JSON."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace an existing file.", metavar=""
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the splits as JSON.", metavar=""),
 ) -> None:
     """Write reproducible patient-level splits (replications or K folds) as JSON."""
     from rich.console import Console

@@ -19,7 +19,9 @@ def synthesize(
         (-60.0, -15.0), "--contrast-hu", help="MIN MAX contrast to the liver (HU)."
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same files)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace existing outputs.", metavar=""
+    ),
 ) -> None:
     """Write ct.nii.gz, labels.nii.gz (0/1/2) on the CT's native grid and lesions.json."""
     import numpy as np

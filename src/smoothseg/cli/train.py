@@ -46,10 +46,16 @@ def train(
     max_epochs: int | None = typer.Option(None, "--max-epochs", help="Override max_epochs."),
     device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda, cuda:1..."),
     seed: int | None = typer.Option(None, "--seed", help="Override the seed."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (last.pt)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a run in --out."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue the run in --out (last.pt).", metavar=""
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace a run in --out.", metavar=""
+    ),
+    progress: bool = typer.Option(
+        True, "--progress/--no-progress", help="Show progress bars.", metavar=""
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.", metavar=""),
     nproc: int = typer.Option(
         1,
         "--nproc",
