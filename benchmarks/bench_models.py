@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from machine_info import cpu_name, load_average, record
-from smoothseg.models import ModelConfig, SegmentationNetwork, build_model, model_names
+from smoothseg.models import SegmentationNetwork, build_model, model_names, preset_config
 
 HERE = Path(__file__).resolve().parent
 BASELINE = "segresnetvae"
@@ -53,8 +53,7 @@ def time_models(repeats: int) -> list[dict[str, float | int | str]]:
     """Round-robin over the models, so a burst of load on the machine hits them all alike."""
     names = model_names()
     models = {
-        n: build_model(ModelConfig.preset(n, "cpu-small", roi_size=SIZE), seed=0).train()
-        for n in names
+        n: build_model(preset_config(n, "cpu-small", roi_size=SIZE), seed=0).train() for n in names
     }
     x = torch.randn((1, 1, *SIZE), generator=torch.Generator().manual_seed(0))
     times: dict[str, list[float]] = {n: [] for n in names}
@@ -69,7 +68,7 @@ def time_models(repeats: int) -> list[dict[str, float | int | str]]:
             "seconds_per_iteration": min(times[n]),
             "seconds_median": statistics.median(times[n]),
             "params_cpu_small": models[n].parameter_count(),
-            "params_paper": build_model(ModelConfig.preset(n, "paper"), seed=0).parameter_count(),
+            "params_paper": build_model(preset_config(n, "paper"), seed=0).parameter_count(),
             "required_divisor": models[n].divisor,
         }
         for n in names

@@ -9,7 +9,7 @@ import torch
 from monai.losses.dice import DiceLoss
 from monai.losses.focal_loss import FocalLoss
 
-from smoothseg.models import ModelConfig, build_model
+from smoothseg.models import build_model, preset_config
 from smoothseg.training import (
     KnowledgeInformedLoss,
     LossConfig,
@@ -200,7 +200,7 @@ def test_vae_term_weighted_into_total() -> None:
 
 
 def test_segresnetvae_training_step_end_to_end() -> None:
-    config = ModelConfig.preset("segresnetvae", "cpu-small", roi_size=(32, 32, 16))
+    config = preset_config("segresnetvae", "cpu-small", roi_size=(32, 32, 16))
     model = build_model(config, seed=0).train()
     image = torch.randn(2, 1, 32, 32, 16, generator=torch.Generator().manual_seed(0))
     target = torch.zeros(2, 1, 32, 32, 16, dtype=torch.long)

@@ -43,5 +43,7 @@ def read_config_file(path: str | Path, *, what: str = "config") -> dict[str, Any
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise InputError(p, f"cannot parse {what}: {exc}") from exc
     if not isinstance(data, dict):
-        raise InputError(p, f"a {what} file must hold a table/object at the top level")
+        raise InputError(
+            p, f"{what} must hold a mapping at the top level (a TOML table, a JSON/YAML object)"
+        )
     return data
