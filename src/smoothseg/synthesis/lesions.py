@@ -116,6 +116,8 @@ def implant_lesions(
     spacing_mm: tuple[float, ...],
     request: LesionRequest,
     rng: np.random.Generator,
+    *,
+    avoid: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], list[Lesion]]:
     """Implant ``request.count`` lesions (plus satellites) into ``ct`` inside ``liver``.
 
@@ -125,6 +127,7 @@ def implant_lesions(
         spacing_mm: Voxel size per axis.
         request: What to implant.
         rng: Random source (same seed, same bytes).
+        avoid: Voxels where no lesion centre may go (same grid), e.g. existing tumor.
 
     Returns:
         The new CT (float32), the tumor mask (inside ``liver``) and one record per lesion;
@@ -142,7 +145,7 @@ def implant_lesions(
         raise ValueError("the liver mask is empty")
     spacing = np.asarray(spacing_mm, dtype=np.float64)
     voxel_ml = float(np.prod(spacing)) / 1000.0
-    tissue = analyse_liver(out, liver, spacing_mm, request)
+    tissue = analyse_liver(out, liver, spacing_mm, request, avoid)
     tumor = np.zeros(liver.shape, dtype=bool)
     taken: list[tuple[npt.NDArray[np.int64], float]] = []
     lesions: list[Lesion] = []

@@ -17,6 +17,7 @@ from smoothseg.synthesis.config import LesionRequest
 
 COARSE_MM = 2.0
 MAD_TO_SD = 1.4826
+AVOID_CLEARANCE_MM = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +32,7 @@ class Parenchyma:
         depth_mm: Coarse map: depth below the liver surface (0 outside the liver).
         vessel_mm: Coarse map: distance to the nearest vessel voxel (large where none).
         vessels: Coarse map of vessel voxels.
+        avoid_mm: Coarse map: distance to the nearest voxel to avoid (large where none).
 
     """
 
@@ -41,6 +43,7 @@ class Parenchyma:
     depth_mm: npt.NDArray[np.float64]
     vessel_mm: npt.NDArray[np.float64]
     vessels: npt.NDArray[np.bool_]
+    avoid_mm: npt.NDArray[np.float64]
 
     def to_full(self, coarse_ijk: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Full-resolution voxel of coarse-grid voxel(s)."""
@@ -64,8 +67,13 @@ def analyse_liver(
     liver: npt.NDArray[np.bool_],
     spacing_mm: tuple[float, ...],
     request: LesionRequest,
+    avoid: npt.NDArray[np.bool_] | None = None,
 ) -> Parenchyma:
-    """Parenchyma level and noise, and the coarse depth and vessel-distance maps."""
+    """Parenchyma level and noise, and the coarse depth and vessel-distance maps.
+
+    ``avoid`` (e.g. tumor a model already reports) is kept clear of the lesions (see
+    :func:`pick_center`).
+    """
     spacing = np.asarray(spacing_mm, dtype=np.float64)
     lo, hi = liver_box(liver)
     stride = np.maximum(1, np.round(COARSE_MM / spacing)).astype(np.int64)
@@ -84,12 +92,24 @@ def analyse_liver(
         sd = MAD_TO_SD * float(np.median(np.abs(parenchyma - level))) + 1e-3
     padded = np.pad(inside, 1)
     depth = ndimage.distance_transform_edt(padded, sampling=coarse_spacing)[1:-1, 1:-1, 1:-1]
+    avoid_mm = np.full(sub.shape, 1e6)
+    if avoid is not None and np.asarray(avoid[box]).any():
+        avoid_mm = ndimage.distance_transform_edt(
+            ~np.asarray(avoid[box], dtype=bool), sampling=coarse_spacing
+        )
     if vessels.any():
         vessel_mm = ndimage.distance_transform_edt(~vessels, sampling=coarse_spacing)
     else:
         vessel_mm = np.full(sub.shape, 1e6)
     return Parenchyma(
-        level, sd, lo, stride, np.asarray(depth), np.asarray(vessel_mm, dtype=np.float64), vessels
+        level,
+        sd,
+        lo,
+        stride,
+        np.asarray(depth),
+        np.asarray(vessel_mm, dtype=np.float64),
+        vessels,
+        np.asarray(avoid_mm, dtype=np.float64),
     )
 
 
@@ -105,7 +125,8 @@ def pick_center(
     """A lesion centre away from vessels, the capsule and earlier lesions (``None``: no room).
 
     The wish is a centre deeper than ``capsule_margin_mm + radius / 2`` and farther than
-    ``vessel_clearance_mm + radius / 2`` from any vessel; where the liver has no such room the
+    ``vessel_clearance_mm + radius / 2`` from any vessel (and the lesion clear of the voxels to
+    avoid by ``AVOID_CLEARANCE_MM``); where the liver has no such room the
     radius terms are relaxed step by step (the margins themselves are kept).
 
     Args:
@@ -120,8 +141,10 @@ def pick_center(
     """
     spacing = np.asarray(spacing_mm, dtype=np.float64)
     for relax in (1.0, 0.5, 0.25, 0.0):
-        ok = (tissue.depth_mm > request.capsule_margin_mm + relax * radius_mm / 2) & (
-            tissue.vessel_mm > request.vessel_clearance_mm + relax * radius_mm / 2
+        ok = (
+            (tissue.depth_mm > request.capsule_margin_mm + relax * radius_mm / 2)
+            & (tissue.vessel_mm > request.vessel_clearance_mm + relax * radius_mm / 2)
+            & (tissue.avoid_mm > AVOID_CLEARANCE_MM + relax * radius_mm)
         )
         candidates = np.argwhere(ok)
         if len(candidates) == 0:
