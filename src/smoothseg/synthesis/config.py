@@ -61,7 +61,7 @@ class LesionRequest:
     multifocal_prob: float = 0.15
     mass_effect: tuple[float, float] = (0.0, 0.12)
     irregularity: float = 0.12
-    texture_scale: tuple[float, float] = (0.4, 0.9)
+    texture_scale: tuple[float, float] = (0.2, 0.6)
     edge_blur_mm: tuple[float, float] = (0.3, 1.5)
     vessel_margin_hu: float = 40.0
     vessel_clearance_mm: float = 3.0
