@@ -98,6 +98,9 @@ def _register() -> None:
     from smoothseg.cli import synthesize
 
     synthesize.register(app)
+    from smoothseg.cli import stress_test
+
+    stress_test.register(app)
 
 
 _register()

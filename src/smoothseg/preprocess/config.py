@@ -157,6 +157,11 @@ class TumorStageConfig:
             resembles a predicted liver. ``(0, 0)`` uses the ground truth as is.
         box_jitter_mm: Training only: each face of the crop box moves by up to this much.
         augment: Augmentation after cropping.
+        synthetic_prob: Training only: chance per sample of implanting synthetic lesions into
+            the liver (:class:`~smoothseg.preprocess.synthetic_tumor.RandSyntheticTumord`);
+            real tumors are kept. 0 (the default) leaves the pipeline as it was.
+        synthetic_size_mm: Diameter range of the synthetic lesions (3-120 mm).
+        synthetic_max_count: At most this many synthetic lesions per sample (at least 1).
 
     """
 
@@ -171,10 +176,22 @@ class TumorStageConfig:
     liver_offset_mm: tuple[float, float] = (-3.0, 6.0)
     box_jitter_mm: float = 5.0
     augment: AugmentConfig = AugmentConfig()
+    synthetic_prob: float = 0.0
+    synthetic_size_mm: tuple[float, float] = (5.0, 40.0)
+    synthetic_max_count: int = 3
 
     def __post_init__(self) -> None:
         problems: list[str] = []
         _check_common(self, problems)
+        if not 0.0 <= self.synthetic_prob <= 1.0:
+            problems.append(f"synthetic_prob must be in [0, 1], got {self.synthetic_prob}")
+        low, high = self.synthetic_size_mm
+        if not 3.0 <= low <= high <= 120.0:
+            problems.append(
+                f"synthetic_size_mm must satisfy 3 <= min <= max <= 120, got {(low, high)}"
+            )
+        if self.synthetic_max_count < 1:
+            problems.append(f"synthetic_max_count must be >= 1, got {self.synthetic_max_count}")
         if self.margin_mm < 0 or self.box_jitter_mm < 0:
             problems.append("margin_mm and box_jitter_mm must be >= 0")
         if self.pos < 0 or self.neg < 0 or self.pos + self.neg <= 0:

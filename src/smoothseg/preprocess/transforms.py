@@ -4,8 +4,10 @@ Training (random parts after the cached deterministic prefix)::
 
     liver / multiclass: LoadCachedCased → Resampled → GlobalViewd | SpatialPadd(ROI) →
         RandSpatialCropSamplesd(ROI) → augmentation → Finalized
-    tumor:              LoadCachedCased → Resampled → LiverRegiond | RandLiverMaskd →
-        RandCropByPosNegLabeld(ROI, pos/neg) → augmentation → Finalized
+    tumor:              LoadCachedCased → Resampled → LiverRegiond | [RandSyntheticTumord] →
+        RandLiverMaskd → RandCropByPosNegLabeld(ROI, pos/neg) → augmentation → Finalized
+
+(``RandSyntheticTumord`` only when ``TumorStageConfig.synthetic_prob > 0``.)
 
 Validation drops the random parts and keeps whole volumes (liver / multiclass) or the whole
 ground-truth liver box (tumor, via :class:`LocalViewd`, which adds ``mask``). Items enter as
@@ -44,6 +46,7 @@ from smoothseg.preprocess.dict_transforms import (
     RandLiverMaskd,
     Resampled,
 )
+from smoothseg.preprocess.synthetic_tumor import RandSyntheticTumord
 
 KEYS = ["image", "label"]
 STAGE_NAMES = ("liver", "tumor", "multiclass")
@@ -110,8 +113,10 @@ def train_transforms(stage: str, config: StageConfig) -> Compose:
     steps = _prefix(stage, config)
     roi = config.roi_size
     if isinstance(config, TumorStageConfig):
+        steps.append(LiverRegiond(config))
+        if config.synthetic_prob > 0:
+            steps.append(RandSyntheticTumord.from_config(config))
         steps += [
-            LiverRegiond(config),
             RandLiverMaskd(config),
             RandCropByPosNegLabeld(
                 keys=KEYS,

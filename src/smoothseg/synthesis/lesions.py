@@ -1,49 +1,113 @@
-"""Place, shape and paint synthetic lesions inside a liver mask (native grid, mm)."""
+"""Implant synthetic lesions into the liver of a CT array (native grid, sizes in mm).
+
+Recipe (written for smoothseg after reading the label-free tumor synthesis literature, e.g. Hu
+et al., CVPR 2023): centres away from vessels and the capsule (:mod:`.sites`); shapes,
+partial-volume edges, patterns, texture and mass effect in :mod:`.paint`.
+"""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from smoothseg.synthesis.config import DENSITY_CONTRAST_HU, Lesion, LesionRequest
+from smoothseg.synthesis.paint import (
+    Pattern,
+    coverage,
+    lesion_box,
+    pattern_hu,
+    push_outward,
+    signed_distance_mm,
+    texture,
+)
+from smoothseg.synthesis.sites import Parenchyma, analyse_liver, pick_center
 
-@dataclass(frozen=True)
-class LesionRequest:
-    """What to implant: count, diameter range (mm) and contrast range (HU vs parenchyma)."""
-
-    count: int = 1
-    size_mm: tuple[float, float] = (10.0, 30.0)
-    contrast_hu: tuple[float, float] = (-60.0, -15.0)
-    vessel_margin_hu: float = 40.0
-    capsule_margin_mm: float = 5.0
-
-
-@dataclass(frozen=True)
-class Lesion:
-    """One implanted lesion: centre voxel, diameter (mm), contrast (HU) and voxel count."""
-
-    center_ijk: tuple[int, int, int]
-    diameter_mm: float
-    contrast_hu: float
-    voxels: int
+LOWPASS_MM = 2.0
 
 
-def _allowed(
-    ct: npt.NDArray[np.float32],
-    liver: npt.NDArray[np.bool_],
-    spacing_mm: tuple[float, ...],
+def draw_contrast(request: LesionRequest, rng: np.random.Generator) -> float:
+    """Body contrast: from ``contrast_hu`` or from a drawn density class."""
+    if request.contrast_hu is not None:
+        return float(rng.uniform(*request.contrast_hu))
+    weights = np.asarray(request.density_weights, dtype=np.float64)
+    name = list(DENSITY_CONTRAST_HU)[int(rng.choice(3, p=weights / weights.sum()))]
+    return float(rng.uniform(*DENSITY_CONTRAST_HU[name]))
+
+
+def draw_pattern(
     request: LesionRequest,
-) -> tuple[npt.NDArray[np.bool_], float, float]:
-    """Liver voxels far from the capsule and not vessel-bright; parenchyma median and sd."""
-    values = ct[liver]
-    median = float(np.median(values))
-    sd = float(np.std(values[np.abs(values - median) < 3 * values.std() + 1e-6]))
-    vessels = liver & (ct > median + request.vessel_margin_hu)
-    vessels = ndimage.binary_dilation(vessels, iterations=1)
-    depth = ndimage.distance_transform_edt(liver, sampling=spacing_mm)
-    return liver & ~vessels & (depth > request.capsule_margin_mm), median, sd
+    diameter_mm: float,
+    contrast_hu: float,
+    noise_sd_hu: float,
+    rng: np.random.Generator,
+) -> Pattern:
+    """Rim, core and capsule by the request's probabilities; texture from the noise sd."""
+    hcc = rng.random() < request.hcc_prob
+    necrosis = diameter_mm >= 15.0 and rng.random() < request.necrosis_prob
+    capsule = diameter_mm >= 10.0 and rng.random() < request.capsule_prob
+    texture_sd = float(rng.uniform(*request.texture_scale)) * noise_sd_hu
+    return Pattern(
+        body_hu=contrast_hu,
+        rim_hu=contrast_hu + float(rng.uniform(30.0, 60.0)) if hcc else None,
+        rim_mm=float(rng.uniform(2.0, 4.0)) if hcc else 0.0,
+        core_hu=min(contrast_hu, 0.0) - float(rng.uniform(20.0, 40.0)) if necrosis else None,
+        core_fraction=float(rng.uniform(0.3, 0.5)) if necrosis else 0.0,
+        capsule_hu=float(rng.uniform(10.0, 25.0)) if capsule else None,
+        capsule_mm=float(rng.uniform(1.0, 2.0)) if capsule else 0.0,
+        texture_sd_hu=texture_sd,
+        texture_mm=float(rng.uniform(0.8, 2.0)),
+    )
+
+
+def _local_level(
+    region: npt.NDArray[np.float32],
+    liver: npt.NDArray[np.bool_],
+    tissue: Parenchyma,
+    margin_hu: float,
+) -> float:
+    """Median of the non-vessel liver around the lesion (the scan's level when too few)."""
+    values = region[liver]
+    values = values[np.abs(values - tissue.level_hu) < margin_hu]
+    return float(np.median(values)) if values.size >= 50 else tissue.level_hu
+
+
+def _paint(
+    out: npt.NDArray[np.float32],
+    liver: npt.NDArray[np.bool_],
+    tumor: npt.NDArray[np.bool_],
+    center: npt.NDArray[np.int64],
+    diameter_mm: float,
+    pattern: Pattern,
+    request: LesionRequest,
+    tissue: Parenchyma,
+    spacing: npt.NDArray[np.float64],
+    rng: np.random.Generator,
+) -> int:
+    """Paint one lesion into ``out`` / ``tumor`` in place; returns its voxel count."""
+    radius = diameter_mm / 2
+    box, lo = lesion_box(
+        center, radius * (2.0 + 2 * request.irregularity) + 3.0, spacing, out.shape
+    )
+    region = out[box]
+    inside = liver[box]
+    strength = float(rng.uniform(*request.mass_effect))
+    region = push_outward(region, inside, center - lo, spacing, radius, strength)
+    distance, extent = signed_distance_mm(box, center, spacing, radius, request.irregularity, rng)
+    weight = coverage(distance, extent, float(rng.uniform(*request.edge_blur_mm))) * inside
+    level = _local_level(region, inside & (distance > 0), tissue, request.vessel_margin_hu)
+    lowpass = ndimage.gaussian_filter(region, sigma=LOWPASS_MM / spacing)
+    grain = texture(region.shape, spacing, pattern, rng)
+    body = weight >= 0.5
+    if body.any():  # the body's mean is the asked contrast: no offset from the texture
+        grain -= float(grain[body].mean())
+    target = level + pattern_hu(distance, radius, pattern) + grain
+    noise = np.clip(region - lowpass, -3 * tissue.noise_sd_hu, 3 * tissue.noise_sd_hu)
+    painted = region + weight * (target + noise - region)
+    out[box] = painted.astype(np.float32)
+    mask = (weight >= 0.5) & inside
+    tumor[box] |= mask
+    return int(mask.sum())
 
 
 def implant_lesions(
@@ -52,50 +116,73 @@ def implant_lesions(
     spacing_mm: tuple[float, ...],
     request: LesionRequest,
     rng: np.random.Generator,
+    *,
+    avoid: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], list[Lesion]]:
-    """Implant ``request.count`` distorted-ellipsoid lesions with partial-volume edges.
+    """Implant ``request.count`` lesions (plus satellites) into ``ct`` inside ``liver``.
 
-    Returns the new CT, the tumor mask (inside ``liver``) and one record per lesion.
+    Args:
+        ct: CT in HU, any voxel order (``spacing_mm`` matches its axes).
+        liver: Liver mask on the same grid.
+        spacing_mm: Voxel size per axis.
+        request: What to implant.
+        rng: Random source (same seed, same bytes).
+        avoid: Voxels where no lesion centre may go (same grid), e.g. existing tumor.
+
+    Returns:
+        The new CT (float32), the tumor mask (inside ``liver``) and one record per lesion;
+        lesions that find no room are skipped (fewer records than asked).
+
+    Raises:
+        ValueError: The liver mask is empty or does not fit the CT.
+
     """
-    out = np.asarray(ct, dtype=np.float32).copy()
+    out = np.array(ct, dtype=np.float32)
     liver = np.asarray(liver, dtype=bool)
+    if liver.shape != out.shape:
+        raise ValueError(f"liver mask shape {liver.shape} differs from CT shape {out.shape}")
     if not liver.any():
         raise ValueError("the liver mask is empty")
-    allowed, median, sd = _allowed(out, liver, spacing_mm, request)
-    tumor = np.zeros(liver.shape, dtype=bool)
     spacing = np.asarray(spacing_mm, dtype=np.float64)
+    voxel_ml = float(np.prod(spacing)) / 1000.0
+    tissue = analyse_liver(out, liver, spacing_mm, request, avoid)
+    tumor = np.zeros(liver.shape, dtype=bool)
+    taken: list[tuple[npt.NDArray[np.int64], float]] = []
     lesions: list[Lesion] = []
     for _ in range(request.count):
-        candidates = np.argwhere(allowed & ~tumor)
-        if len(candidates) == 0:
-            break
-        center = candidates[rng.integers(len(candidates))]
         diameter = float(rng.uniform(*request.size_mm))
-        contrast = float(rng.uniform(*request.contrast_hu))
-        radii = diameter / 2 * rng.uniform(0.8, 1.2, size=3)
-        half = np.ceil(radii.max() * 1.5 / spacing).astype(int) + 2
-        lo = np.maximum(center - half, 0)
-        hi = np.minimum(center + half + 1, liver.shape)
-        box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
-        grids = np.meshgrid(
-            *[
-                (np.arange(a, b) - c) * s
-                for a, b, c, s in zip(lo, hi, center, spacing, strict=True)
-            ],
-            indexing="ij",
-        )
-        radial = np.sqrt(sum((g / r) ** 2 for g, r in zip(grids, radii, strict=True)))
-        warp = ndimage.gaussian_filter(rng.standard_normal(radial.shape), 2.0)
-        radial = radial + 0.15 * warp / (warp.std() + 1e-6)
-        edge_vox = max(float(spacing.min()), 0.5)
-        weight = np.clip((1.0 - radial) * diameter / 2 / edge_vox + 0.5, 0.0, 1.0)
-        weight *= liver[box]
-        texture = ndimage.gaussian_filter(rng.standard_normal(radial.shape), 1.0)
-        texture *= sd / (texture.std() + 1e-6)
-        local = out[box]
-        target = median + contrast + texture
-        out[box] = (local * (1 - weight) + target * weight).astype(np.float32)
-        mask = weight >= 0.5
-        tumor[box] |= mask
-        lesions.append(Lesion(tuple(int(c) for c in center), diameter, contrast, int(mask.sum())))  # type: ignore[arg-type]
+        center = pick_center(tissue, diameter / 2, spacing_mm, request, taken, rng)
+        if center is None:
+            continue
+        contrast = draw_contrast(request, rng)
+        pattern = draw_pattern(request, diameter, contrast, tissue.noise_sd_hu, rng)
+        sites: list[tuple[npt.NDArray[np.int64], float, int | None, Pattern]] = [
+            (center, diameter, None, pattern)
+        ]
+        if rng.random() < request.multifocal_prob:
+            parent = len(lesions)
+            for _ in range(int(rng.integers(1, 4))):
+                small = max(3.0, diameter * float(rng.uniform(0.15, 0.35)))
+                near = (center, 0.6 * diameter, 1.2 * diameter)
+                spot = pick_center(tissue, small / 2, spacing_mm, request, taken, rng, near=near)
+                if spot is not None:
+                    plain = Pattern(contrast, texture_sd_hu=pattern.texture_sd_hu)
+                    sites.append((spot, small, parent, plain))
+                    taken.append((spot, small / 2))
+        taken.append((center, diameter / 2))
+        for spot, size, parent_index, look in sites:
+            voxels = _paint(out, liver, tumor, spot, size, look, request, tissue, spacing, rng)
+            lesions.append(
+                Lesion(
+                    center_ijk=(int(spot[0]), int(spot[1]), int(spot[2])),
+                    diameter_mm=size,
+                    contrast_hu=contrast,
+                    pattern="hcc" if look.rim_hu is not None else "plain",
+                    necrosis=look.core_hu is not None,
+                    capsule=look.capsule_hu is not None,
+                    parent=parent_index,
+                    voxels=voxels,
+                    volume_ml=voxels * voxel_ml,
+                )
+            )
     return out, tumor, lesions

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from smoothseg.io import Volume, check_same_grid
-from smoothseg.synthesis.lesions import Lesion, LesionRequest, implant_lesions
+from smoothseg.synthesis.config import Lesion, LesionRequest
+from smoothseg.synthesis.lesions import implant_lesions
 
 
 def synthesize_volume(
