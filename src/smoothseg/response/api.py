@@ -16,6 +16,7 @@ from smoothseg.response.match import Match, match_lesions
 from smoothseg.response.measure import Lesion, measure_lesions
 from smoothseg.response.register import Registration, register_livers, resample_to
 from smoothseg.response.segment import segment_or_load
+from smoothseg.response.warnings import response_warnings
 
 OUTPUTS = ("response.json", "report.md", "side_by_side.png", "registration.png")
 
@@ -32,6 +33,7 @@ class CompareResult:
     inputs: dict[str, str]
     timings_s: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _arterial(path: str | Path | None, image: Volume) -> Volume | None:
@@ -120,7 +122,8 @@ def compare(
     if arterial_baseline is not None and arterial_followup is not None:
         inputs["arterial_baseline"] = Path(arterial_baseline).name
         inputs["arterial_followup"] = Path(arterial_followup).name
-    result = CompareResult(b_les, f_les, matches, cats, reg, inputs, timings)
+    warnings = response_warnings(reg, matches, b_les, f_les, cats)
+    result = CompareResult(b_les, f_les, matches, cats, reg, inputs, timings, warnings=warnings)
     from smoothseg.response.outputs import write_outputs
 
     written = write_outputs(result, out, base, follow, b_comp, f_on_base, figures=figures)
