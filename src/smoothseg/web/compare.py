@@ -40,6 +40,8 @@ DOWNLOADS = {
     "side_by_side.png": "Side-by-side figure",
     "registration.png": "Registration figure",
 }
+#: Criteria in the order the page lists them.
+ORDER = ("recist", "mrecist", "volumetric")
 _VOLUME_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
 
 
@@ -349,7 +351,7 @@ def compare_summary(
                 "change_pct": c.change_pct,
                 "unit": "mL" if key == "volumetric" else "mm",
             }
-            for key, c in result.categories.items()
+            for key, c in sorted(result.categories.items(), key=lambda kv: ORDER.index(kv[0]))
         ],
         "lesions": rows,
         "registration": {
