@@ -250,3 +250,22 @@ def _cropped(path: Path, tmp_path: Path) -> bytes:
     volume = read_volume(path)
     cropped = Volume(np.ascontiguousarray(volume.array[:-2]), volume.affine)
     return write_volume(cropped, tmp_path / "crop.nii.gz").read_bytes()
+
+
+def test_example_pair_is_segmented_and_assessed(app: FastAPI) -> None:
+    c = client(app)
+    assert c.post("/api/compare/examples/nothing").status_code == 404
+    answer = c.post("/api/compare/examples/phantom")
+    assert answer.status_code == 202, answer.text
+    deadline = time.monotonic() + 120
+    job: dict[str, Any] = answer.json()
+    while job["state"] not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job = c.get(f"/api/jobs/{job['id']}").json()
+    assert job["state"] == "done", job
+    r = job["result"]
+    assert [cat["key"] for cat in r["categories"]] == ["recist", "mrecist", "volumetric"]
+    assert all(cat["category"] in ("CR", "PR", "SD", "PD") for cat in r["categories"])
+    assert {tp["source"] for tp in r["timepoints"].values()} == {"scan"}
+    assert r["timepoints"]["baseline"]["shape"] == [128, 128, 48]
+    assert "NOT FOR CLINICAL USE" in r["disclaimer"]

@@ -99,7 +99,8 @@ def _result_set(folder: Path, label: str) -> tuple[Path, Path] | None:
     files = [
         p
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and not any(part.startswith((".", "__MACOSX")) for part in p.parts)
+        if p.is_file()
+        and not any(part.startswith((".", "__MACOSX")) for part in p.relative_to(folder).parts)
     ]
     labels = [p for p in files if p.name.lower() == LABELS]
     if not labels:

@@ -6,6 +6,7 @@
   session until the comparison starts. ``GET`` lists, ``DELETE`` drops the waiting uploads.
 * ``POST /api/compare`` — start the comparison of the waiting uploads (a job like any other:
   ``GET /api/jobs/{id}`` for progress and results, ``/api/jobs/{id}/files/{name}`` for files).
+* ``POST /api/compare/examples/phantom`` — compare the bundled phantom pair after TACE.
 
 Uploads are saved under fixed names (``ROLE`` plus the accepted suffix) inside the session's
 folder with the same size limit as single-scan uploads; no parameter becomes a path.
@@ -20,6 +21,7 @@ from fastapi.responses import FileResponse
 
 from smoothseg.web.compare import ROLES, Staged, run_compare
 from smoothseg.web.context import ApiError, WebContext, static_dir
+from smoothseg.web.examples import phantom_followup_pair
 from smoothseg.web.jobs import Job
 from smoothseg.web.routes import OwnSession, UploadName, WorkSession, checked_upload
 from smoothseg.web.safety import UploadTooLargeError, save_stream
@@ -27,6 +29,7 @@ from smoothseg.web.sessions import Session
 
 router = APIRouter()
 STAGING = "compare-inputs"
+EXAMPLE_TITLE = "Phantom pair after TACE (lipiodol)"
 
 
 def _ctx(request: Request) -> WebContext:
@@ -116,6 +119,26 @@ def start_compare(request: Request, session: WorkSession) -> dict[str, Any]:
 
     def work(job: Job) -> tuple[dict[str, Any], dict[str, Any]]:
         return run_compare(job, moved, ctx.models, ctx.settings)
+
+    ctx.runner.submit(job, work)
+    return job.to_json()
+
+
+@router.post("/api/compare/examples/{example_id}", status_code=202)
+def start_compare_example(
+    example_id: str, request: Request, session: WorkSession
+) -> dict[str, Any]:
+    """Compare the bundled phantom pair (scans segmented with the app's model)."""
+    if example_id != "phantom":
+        raise ApiError(404, f"no compare example {example_id!r}; choose phantom")
+    ctx = _ctx(request)
+    job = session.new_job(EXAMPLE_TITLE)
+
+    def work(job: Job) -> tuple[dict[str, Any], dict[str, Any]]:
+        job.step(0.02, "preparing the example pair")
+        files = phantom_followup_pair(job.folder / "uploads")
+        staged = {role: Staged(path.name, path) for role, path in files.items()}
+        return run_compare(job, staged, ctx.models, ctx.settings)
 
     ctx.runner.submit(job, work)
     return job.to_json()

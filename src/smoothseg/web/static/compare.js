@@ -93,21 +93,29 @@ function chosenFiles() {
   return files;
 }
 
-async function runCompare() {
+function setBusy(busy) {
+  document.querySelectorAll("#compare, [data-compare-example]").forEach((b) => { b.disabled = busy; });
+}
+
+async function start(request) {
   showError("");
-  $("#compare").disabled = true;
+  setBusy(true);
   try {
-    const files = chosenFiles();
-    try { await api("/api/compare/inputs", { method: "DELETE" }); } catch (err) { /* no session yet */ }
-    for (const [role, file] of Object.entries(files)) await uploadInput(role, file);
-    const job = await api("/api/compare", { method: "POST" });
+    const job = await request();
     state.job = job.id;
     await poll();
   } catch (err) {
     showError(err.message);
   } finally {
-    $("#compare").disabled = false;
+    setBusy(false);
   }
+}
+
+async function uploadAndCompare() {
+  const files = chosenFiles();
+  try { await api("/api/compare/inputs", { method: "DELETE" }); } catch (err) { /* no session yet */ }
+  for (const [role, file] of Object.entries(files)) await uploadInput(role, file);
+  return api("/api/compare", { method: "POST" });
 }
 
 async function poll() {
@@ -335,7 +343,9 @@ async function init() {
   document.querySelectorAll("[data-window]").forEach((b) => b.addEventListener("click", () => setWindow(b.dataset.window)));
   document.querySelectorAll("[data-structure]").forEach((el) => el.addEventListener("input", applyOverlays));
   $("#link").addEventListener("change", () => { state.link = $("#link").value; });
-  $("#compare").addEventListener("click", runCompare);
+  $("#compare").addEventListener("click", () => start(uploadAndCompare));
+  document.querySelectorAll("[data-compare-example]").forEach((b) => b.addEventListener("click",
+    () => start(() => api(`/api/compare/examples/${b.dataset.compareExample}`, { method: "POST" }))));
   $("#forget").addEventListener("click", async () => {
     try { await api("/api/session", { method: "DELETE" }); } finally { window.location.reload(); }
   });
