@@ -201,6 +201,8 @@ def test_missing_or_unpaired_inputs_are_refused(
         ("no_ct", "needs labels.nii.gz and its CT"),
         ("arterial_grid", "on the grid of its time point's CT"),
         ("unsafe_zip", "unsafe zip archive rejected"),
+        ("labels_grid", "does not match the reference grid"),
+        ("not_ct", "label map"),
     ],
 )
 def test_bad_uploads_fail_in_plain_words(
@@ -234,13 +236,22 @@ def test_bad_uploads_fail_in_plain_words(
         extra = arterials(root, row)
         late = _cropped(root / row["files"]["followup_arterial"], tmp_path)
         extra["arterial_followup"] = ("late.nii.gz", late)
+    elif problem == "labels_grid":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as zf:
+            zf.writestr("image.nii.gz", (root / row["files"]["baseline"]).read_bytes())
+            zf.writestr("labels.nii.gz", _cropped(root / row["files"]["baseline_labels"], tmp_path))
+        base = buffer.getvalue()
+    elif problem == "not_ct":  # a label map uploaded as a scan
+        base = (root / row["files"]["baseline_labels"]).read_bytes()
     else:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as zf:
             zf.writestr("../escape/image.nii.gz", b"x")
         base = buffer.getvalue()
     c = client(app)
-    job = run(c, {"baseline": ("before.zip", base), "followup": ("after.zip", follow), **extra})
+    name = "labels.nii.gz" if problem == "not_ct" else "before.zip"
+    job = run(c, {"baseline": (name, base), "followup": ("after.zip", follow), **extra})
     assert job["state"] == "failed", job
     assert expected in job["error"], job["error"]
     assert str(app.state.ctx.store.root) not in job["error"] and "/tmp" not in job["error"]
