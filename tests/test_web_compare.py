@@ -181,6 +181,9 @@ def test_missing_or_unpaired_inputs_are_refused(
     root, rows = pairs
     c = client(app)
     assert stage(c, "somewhere", "a.nii.gz", b"x").status_code == 404
+    evil = {"Origin": "http://evil.example"}
+    answer = c.put("/api/compare/inputs/baseline", params={"name": "a.nii.gz"}, headers=evil)
+    assert answer.status_code == 403 and c.post("/api/compare", headers=evil).status_code == 403
     assert stage(c, "baseline", "notes.txt", b"x").json()["error"].startswith("notes.txt: not a")
     assert stage(c, "baseline", "big.nii.gz", b"x" * (5 * 1024 * 1024)).status_code == 413
     ct = (root / rows[0]["files"]["baseline"]).read_bytes()

@@ -12,6 +12,7 @@ folder (a result set's ``statistics.json`` naming another path is never followed
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import SimpleITK as sitk
 from smoothseg.errors import InputError, SmoothsegError
 from smoothseg.io import Volume, read_volume, write_volume
 from smoothseg.response import CompareResult, compare
-from smoothseg.response.measure import components
+from smoothseg.response.measure import Lesion, components
 from smoothseg.response.segment import segment_or_load
 from smoothseg.web.jobs import Job
 from smoothseg.web.pipeline import ModelHolder, check_ct, scan_in_folder
@@ -158,6 +159,7 @@ def prepare_timepoint(
     ct = write_volume(image, job.folder / role / "scan.nii.gz")
     del image
     seg = segment_or_load(ct, job.folder / role, predictor=models.get())
+    # segment_or_load writes `smoothseg predict`'s outputs to WORK/segmentation_<stem>
     warnings = _predict_warnings(job.folder / role / "segmentation_scan" / "statistics.json")
     if not (np.asarray(seg.labels.array) > 0).any():
         raise InputError(staged.label, "no liver was found in this scan: nothing to compare")
@@ -169,8 +171,6 @@ def prepare_timepoint(
 
 
 def _predict_warnings(statistics: Path) -> list[str]:
-    import json
-
     try:
         stats = json.loads(statistics.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -225,7 +225,7 @@ def _viewer_files(tp: TimePoint, role: str, result: CompareResult, folder: Path)
     lab = np.asarray(tp.labels.array)
     files = {f"{role}-ct.nii.gz": write_volume(tp.image, folder / f"{role}-ct.nii.gz")}
     layers = {
-        "liver": (lab > 0).astype(np.uint8),  # the liver with its tumors, as the main viewer
+        "liver": (lab > 0).astype(np.uint8),  # tumor included, as in the main viewer
         "tumor": (lab == 2).astype(np.uint8),
         "lesions": _match_numbers(tp.labels, result, role),
     }
@@ -248,7 +248,7 @@ def run_compare(
     try:
         points: dict[str, TimePoint] = {}
         for i, role in enumerate(TIMEPOINTS):
-            job.step(0.05 + 0.35 * i, f"reading and segmenting the {role}")
+            job.step(0.05 + 0.35 * i, f"reading the {role} (a scan is segmented)")
             points[role] = prepare_timepoint(job, role, staged[role], models, settings)
         arterial: dict[str, Path] = {}
         for role in ("arterial_baseline", "arterial_followup"):
@@ -280,17 +280,17 @@ def run_compare(
     return compare_summary(result, points, staged, files, models), files
 
 
-def _lesion_json(lesion: Any) -> dict[str, Any]:
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _lesion_json(lesion: Lesion) -> dict[str, Any]:
     return {
         "index": lesion.index,
         "diameter_mm": round(lesion.diameter_mm, 1),
-        "viable_diameter_mm": None
-        if lesion.viable_diameter_mm is None
-        else round(lesion.viable_diameter_mm, 1),
+        "viable_diameter_mm": _rounded(lesion.viable_diameter_mm, 1),
         "volume_ml": round(lesion.volume_ml, 2),
-        "viable_volume_ml": None
-        if lesion.viable_volume_ml is None
-        else round(lesion.viable_volume_ml, 2),
+        "viable_volume_ml": _rounded(lesion.viable_volume_ml, 2),
         "lipiodol_ml": round(lesion.lipiodol_ml, 2),
         "centroid_ras_mm": [round(v, 1) for v in lesion.centroid_ras_mm],
     }
@@ -363,7 +363,9 @@ def compare_summary(
         },
         "warnings": warnings,
         "disclaimer": disclaimer,
-        "seconds": round(sum(result.timings_s.values()), 1),
+        "seconds": round(
+            sum(result.timings_s.values()) + sum(tp.predict_s for tp in points.values()), 1
+        ),
         "downloads": [{"name": n, "label": lab} for n, lab in DOWNLOADS.items() if n in files],
         "volumes": {
             role: {
