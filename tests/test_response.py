@@ -128,3 +128,40 @@ def test_recist_rules_split_merge_and_small_targets() -> None:
     assert cat.category == "SD"
     small = recist([_lesion(1, 8.0)], [_lesion(1, 8.0)], [Match(1, "matched", (1,), (1,), 1.0)])
     assert small.category == "non-CR/non-PD"
+
+
+def test_warnings_flag_what_a_reader_should_check() -> None:
+    import SimpleITK as sitk
+
+    from smoothseg.response.criteria import volumetric
+    from smoothseg.response.register import Registration
+    from smoothseg.response.warnings import response_warnings
+
+    base = [_lesion(1, 40.0), _lesion(2, 8.0)]
+    follow = [_lesion(1, 30.0), _lesion(2, 6.0), _lesion(3, 12.0)]
+    matches = [
+        Match(1, "split", (1,), (1, 3), 0.3),
+        Match(2, "disappeared", (2,), (), 1.0),
+        Match(3, "new", (), (2,), 1.0),
+    ]
+    cats = {
+        "recist": recist(base, follow, matches),
+        "volumetric": volumetric(base, follow, matches),
+    }
+    poor = Registration(sitk.Transform(3, sitk.sitkIdentity), 0.7, 0.6)
+    text = " | ".join(response_warnings(poor, matches, base, follow, cats))
+    for expected in (
+        "agree poorly after registration (Dice 0.60",
+        "registration lowered the liver overlap",
+        "lesion #1 is matched with low confidence (0.30)",
+        "lesion #1 split",
+        "lesion #3 is new but 6.0 mm",
+        "mRECIST (viable tumor) is not assessed",
+    ):
+        assert expected in text, text
+    good = Registration(sitk.Transform(3, sitk.sitkIdentity), 0.7, 0.95)
+    one = [Match(1, "matched", (1,), (1,), 0.9)]
+    assert (
+        response_warnings(good, one, base[:1], follow[:1], {**cats, "mrecist": cats["recist"]})
+        == []
+    )

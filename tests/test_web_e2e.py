@@ -3,8 +3,11 @@
 Flow: ``smoothseg serve`` on 127.0.0.1 → an uploaded text file is refused in plain words → the
 phantom example is segmented → the viewer canvas shows liver (green) and tumor (red) overlay
 pixels → the lesion table has rows and a click moves the crosshair → every download is a valid
-file. Chromium comes from the Debian ``chromium`` package, which ``make install`` installs
-when missing; without it the test fails (it never skips).
+file. Compare mode: from the main page's switch, a phantom follow-up pair (two result sets plus
+arterial phases) → the categories with their rules, the numbered lesion table, and a crosshair
+moved in either viewer moves the other through the registration. Chromium comes from the
+Debian ``chromium`` package, which ``make install`` installs when missing; without it the test
+fails (it never skips).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ playwright_api = pytest.importorskip(
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS_SCREENSHOT = REPO / "docs" / "images" / "viewer.png"
+COMPARE_SCREENSHOT = REPO / "docs" / "images" / "compare.png"
 #: Software WebGL2 (SwiftShader, which Chromium picks without a GPU; newer Chromium versions
 #: want this flag to keep it). ``--use-angle=swiftshader`` works too but is ~10x slower here.
 CHROMIUM_ARGS = ["--enable-unsafe-swiftshader"]
@@ -193,3 +197,97 @@ def test_segment_view_and_download_in_a_real_browser(
     if not DOCS_SCREENSHOT.exists() or os.environ.get("SMOOTHSEG_UPDATE_SCREENSHOTS") == "1":
         DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shots / "viewer-all-views.png", DOCS_SCREENSHOT)
+
+
+def result_set_zip(root: Path, files: dict[str, str], tp: str, target: Path) -> Path:
+    """A smoothseg result set as a user zips it: the CT and its labels.nii.gz."""
+    import zipfile
+
+    with zipfile.ZipFile(target, "w") as zf:
+        zf.write(root / files[tp], "image.nii.gz")
+        zf.write(root / files[f"{tp}_labels"], "labels.nii.gz")
+    return target
+
+
+def crosshairs(page: Any) -> dict[str, list[float]]:
+    mm: dict[str, list[float]] = page.evaluate(
+        "({b: smoothsegCompare.viewers.baseline.mm, f: smoothsegCompare.viewers.followup.mm})"
+    )
+    return mm
+
+
+def mapped(matrix: list[list[float]], point: list[float]) -> np.ndarray:
+    out: np.ndarray = (np.array(matrix) @ np.append(point, 1.0))[:3]
+    return out
+
+
+@pytest.mark.slow
+def test_compare_mode_in_a_real_browser(base_url: str, browser: Any, tmp_path: Path) -> None:
+    from smoothseg.phantom import PhantomConfig
+    from smoothseg.phantom.followup import generate_followups
+
+    coarse = PhantomConfig.preset("small", shape=(64, 64, 24), spacing_mm=(6.0, 6.0, 10.0))
+    root = tmp_path / "pairs"
+    rows = json.loads(generate_followups(root, 6, seed=3, config=coarse).read_text())["pairs"]
+    row = rows[5]  # lipiodol after TACE: RECIST 1.1 SD, mRECIST PR
+    assert (row["recist"], row["mrecist"]) == ("SD", "PR")
+    files = row["files"]
+    context = browser.new_context(viewport={"width": 1500, "height": 950})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.goto(base_url + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.click("#mode-compare")  # the main page's switch to compare mode
+    page.wait_for_selector("body.compare-mode[data-ready=true]", timeout=30_000)
+
+    page.set_input_files(
+        "#file-baseline", str(result_set_zip(root, files, "baseline", tmp_path / "before.zip"))
+    )
+    page.set_input_files(
+        "#file-followup", str(result_set_zip(root, files, "followup", tmp_path / "after.zip"))
+    )
+    page.set_input_files("#file-arterial_baseline", str(root / files["baseline_arterial"]))
+    page.set_input_files("#file-arterial_followup", str(root / files["followup_arterial"]))
+    page.click("#compare")
+    page.wait_for_selector("body[data-compare=ready]", timeout=120_000)
+    assert page.is_hidden("#error")
+
+    # Categories with the rule that decided each.
+    for key in ("recist", "mrecist", "volumetric"):
+        assert page.inner_text(f"[data-criterion={key}] .category") == row[key]
+        assert len(page.inner_text(f"[data-rule={key}]")) > 10
+    assert "lipiodol" in page.inner_text("#compare-warnings")
+    lesion_rows = page.locator("#compare-lesions tbody tr")
+    assert lesion_rows.count() >= 1
+    cells = lesion_rows.first.locator("td")
+    assert cells.nth(0).inner_text().startswith("1")
+    assert "(" in cells.nth(2).inner_text() and "(" in cells.nth(3).inner_text()  # viable ⌀
+
+    # Move the crosshair in one view: the other follows through the registration.
+    result = page.evaluate("smoothsegCompare.state.result.registration")
+    for source, other, matrix in (
+        ("baseline", "f", result["baseline_to_followup"]),
+        ("followup", "b", result["followup_to_baseline"]),
+    ):
+        before = crosshairs(page)
+        box = page.locator(f"#viewer-{source}").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.42, box["y"] + box["height"] * 0.55)
+        page.locator(f"#readout-{source}", has_text="HU").wait_for()
+        after = crosshairs(page)
+        moved = after[source[0]]
+        assert np.linalg.norm(np.subtract(moved, before[source[0]])) > 1.0, (before, after)
+        assert np.allclose(after[other], mapped(matrix, moved), atol=0.5), (after, matrix)
+    lesion_rows.first.click()
+    page.locator("#readout-followup", has_text="lesion #1").wait_for()
+    assert "lesion #1" in page.inner_text("#readout-baseline")
+    page.wait_for_timeout(300)
+    shot = tmp_path / "compare.png"
+    page.screenshot(path=str(shot))
+    pair = page.locator(".pair").screenshot()
+    colours = coloured_pixels(pair)
+    assert colours["green"] > 200 and colours["red"] > 20, colours
+    assert not problems, problems
+    context.close()
+    if not COMPARE_SCREENSHOT.exists() or os.environ.get("SMOOTHSEG_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(shot, COMPARE_SCREENSHOT)

@@ -54,6 +54,8 @@ def compare(
     )
     for cat in result.categories.values():
         typer.echo(f"{cat.criterion}: {cat.category} — {cat.rule}")
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}")
     typer.echo(f"wrote {', '.join(result.outputs.values())} in {out}")
 
 

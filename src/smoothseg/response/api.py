@@ -17,6 +17,7 @@ from smoothseg.response.outputs import write_outputs
 from smoothseg.response.register import register_livers, resample_to
 from smoothseg.response.result import CompareResult
 from smoothseg.response.segment import segment_or_load
+from smoothseg.response.warnings import response_warnings
 
 OUTPUTS = ("response.json", "report.md", "side_by_side.png", "registration.png")
 
@@ -107,7 +108,8 @@ def compare(
     if arterial_baseline is not None and arterial_followup is not None:
         inputs["arterial_baseline"] = Path(arterial_baseline).name
         inputs["arterial_followup"] = Path(arterial_followup).name
-    result = CompareResult(b_les, f_les, matches, cats, reg, inputs, timings)
+    warnings = response_warnings(reg, matches, b_les, f_les, cats)
+    result = CompareResult(b_les, f_les, matches, cats, reg, inputs, timings, warnings=warnings)
     written = write_outputs(result, out, base, follow, b_comp, f_on_base, figures=figures)
     result.outputs.update(written)
     return result

@@ -36,6 +36,7 @@ def response_document(result: CompareResult, outputs: dict[str, str]) -> dict[st
             "liver_dice_after": round(result.registration.liver_dice_after, 4),
         },
         "categories": {k: asdict(v) for k, v in result.categories.items()},
+        "warnings": result.warnings,
         "matches": [asdict(m) for m in result.matches],
         "baseline_lesions": [asdict(x) for x in result.baseline_lesions],
         "followup_lesions": [asdict(x) for x in result.followup_lesions],
@@ -82,6 +83,8 @@ def report_markdown(result: CompareResult) -> str:
         )
         lines.append(f"| {m.number} | {m.kind} | {m.confidence:.2f} | {b or '—'} | {f or '—'} |")
     reg = result.registration
+    if result.warnings:
+        lines += ["", "Warnings:", ""] + [f"- {w}" for w in result.warnings]
     lines += [
         "",
         f"Liver Dice before / after registration: {reg.liver_dice_before:.3f} / "

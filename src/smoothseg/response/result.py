@@ -22,3 +22,4 @@ class CompareResult:
     inputs: dict[str, str]
     timings_s: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)

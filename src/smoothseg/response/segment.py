@@ -11,9 +11,13 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smoothseg.errors import InputError
 from smoothseg.io import Volume, read_volume
+
+if TYPE_CHECKING:
+    from smoothseg.predict import Predictor
 
 LABELS = "labels.nii.gz"
 
@@ -56,8 +60,17 @@ def _folder_image(folder: Path) -> Path:
     raise InputError(folder, "output folder without its CT (no image.nii.gz, input path gone)")
 
 
-def segment_or_load(path: str | Path, work_dir: Path, *, model: Path | None = None) -> Segmented:
+def segment_or_load(
+    path: str | Path,
+    work_dir: Path,
+    *,
+    model: Path | None = None,
+    predictor: Predictor | None = None,
+) -> Segmented:
     """Labels for ``path``: read from an output folder, or predicted into ``work_dir``.
+
+    ``predictor`` (an already loaded model, e.g. the web app's) is used when given; otherwise
+    ``model`` (or the shipped model) is loaded.
 
     Raises:
         InputError: Unreadable input or an output folder without its CT.
@@ -72,7 +85,8 @@ def segment_or_load(path: str | Path, work_dir: Path, *, model: Path | None = No
     from smoothseg.predict.scan import predict_scan
 
     start = time.perf_counter()
-    predictor = Predictor.from_model_dir(model)
+    if predictor is None:
+        predictor = Predictor.from_model_dir(model)
     folder = work_dir / f"segmentation_{source.name.split('.')[0]}"
     predict_scan(predictor, source, folder, overwrite=True)
     image = read_volume(source, kind="image")

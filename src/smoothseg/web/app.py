@@ -14,6 +14,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from smoothseg.errors import SmoothsegError
 from smoothseg.predict import Predictor
+from smoothseg.web.compare_routes import router as compare_router
 from smoothseg.web.context import ApiError, WebContext, static_dir
 from smoothseg.web.examples import available_examples
 from smoothseg.web.jobs import JobRunner
@@ -115,5 +116,6 @@ def create_app(
         return JSONResponse({"error": str(exc)}, status_code=400)
 
     app.include_router(router)
+    app.include_router(compare_router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     return app

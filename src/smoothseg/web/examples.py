@@ -57,6 +57,39 @@ def _phantom(folder: Path) -> Path:
     return target
 
 
+def phantom_followup_pair(folder: Path) -> dict[str, Path]:
+    """The compare example: the phantom example's scan and its follow-up after TACE.
+
+    The follow-up (``smoothseg phantom --followup``'s lipiodol scenario: lesions the same size,
+    their centres now lipiodol deposits and no longer enhancing, the patient shifted) comes
+    with arterial phases of both time points. True categories: RECIST 1.1 SD, mRECIST PR,
+    volumetric SD.
+
+    Returns:
+        Compare role → NIfTI file written in ``folder``.
+
+    """
+    import numpy as np
+
+    from smoothseg.io import write_volume
+    from smoothseg.phantom import PhantomConfig, cohort_case
+    from smoothseg.phantom.followup import make_followup
+
+    case = cohort_case(PHANTOM_INDEX, PHANTOM_SEED, PhantomConfig.preset("small"))
+    volumes, _ = make_followup(case, "lipiodol", np.random.default_rng(PHANTOM_SEED))
+    names = {
+        "baseline": "baseline",
+        "followup": "followup",
+        "arterial_baseline": "baseline_arterial",
+        "arterial_followup": "followup_arterial",
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        role: write_volume(volumes[key], folder / f"phantom_{key}.nii.gz")
+        for role, key in names.items()
+    }
+
+
 def _located(path: Path) -> Callable[[Path], Path]:
     def prepare(folder: Path) -> Path:
         del folder  # read in place

@@ -29,6 +29,7 @@ class Session:
         folder: The session's own folder; all its files live inside.
         jobs: Job id → job.
         last_used: Unix time of the last request.
+        staged: Compare mode's uploads waiting for their job: role → (name, file).
 
     """
 
@@ -36,6 +37,7 @@ class Session:
     folder: Path
     jobs: dict[str, Job] = field(default_factory=dict)
     last_used: float = field(default_factory=time.time)
+    staged: dict[str, tuple[str, Path]] = field(default_factory=dict)
 
     @property
     def busy(self) -> bool:
