@@ -2,6 +2,9 @@
 
 * :mod:`.refine` — morphological Chan-Vese refinement of the tumor mask (Supplementary C.2).
 * :mod:`.lesions` — minimum-volume filter and per-lesion measurements (RECIST-style diameters).
+* :mod:`.confidence` — per-lesion confidence: mean probability, contrast to the liver, CNR.
+* :mod:`.quality` — the per-case quality-control verdict (warnings); thresholds in
+  :mod:`.quality_config`.
 * :mod:`.statistics` — the ``statistics.json`` document of one prediction.
 * :mod:`.preview` — ``preview.png``: three orthogonal slices through the largest lesion.
 """
