@@ -119,3 +119,17 @@ def test_synthetic_only_without_cases_is_one_line(
         "--out", str(tmp_path / "r"), "--synthetic-only", "--no-progress",
     )  # fmt: skip
     assert code == 2 and "synthetic_only" in err and "Traceback" not in err
+
+
+def test_default_model_recipe_config_resolves() -> None:
+    from smoothseg.training import load_train_config
+
+    root = Path(__file__).resolve().parents[1]
+    recipe = root / "scripts" / "default_model.toml"
+    liver = load_train_config("liver", preset="cpu-small", config_file=recipe)
+    tumor = load_train_config("tumor", preset="cpu-small", config_file=recipe)
+    assert liver.preprocess.target_spacing_mm == (3.0, 3.0, 3.0)  # issue 15: liver <= 3 mm
+    assert tumor.preprocess.target_spacing_mm == (2.0, 2.0, 2.0)  # tumor <= 2 mm
+    assert tumor.loss.alpha == 0.0 and liver.model.name == "unet"
+    script = (root / "scripts" / "train_default_model.sh").read_text(encoding="utf-8")
+    assert '--synthetic "$SYNTHETIC"' in script and "provenance.json" in script
