@@ -39,9 +39,10 @@ format: install
 bench: install
 	$(PY) benchmarks/run_all.py $(BENCH)
 
-# Real-scan benchmark: the shipped model (or MODEL=dir, VS=dir) on the real scans in ../shared/data.
+# Real-scan benchmark: the shipped model (or MODEL=dir, VS=dir) on the real scans in ../shared/data;
+# TTA=1 also runs each model with flip test-time augmentation, side by side.
 bench-real: install
-	OMP_NUM_THREADS=1 $(PY) benchmarks/real_ct.py $(if $(MODEL),--model $(MODEL)) $(if $(VS),--vs $(VS))
+	OMP_NUM_THREADS=1 $(PY) benchmarks/real_ct.py $(if $(MODEL),--model $(MODEL)) $(if $(VS),--vs $(VS)) $(if $(TTA),--tta)
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build dist .pytest_cache .mypy_cache .ruff_cache src/*.egg-info
