@@ -120,10 +120,17 @@ def edge_sides(
     return tuple(sides)
 
 
-def _parenchyma(liver: npt.NDArray[np.bool_], tumor: npt.NDArray[np.bool_] | None) -> Any:
-    tissue = liver if tumor is None else liver & ~tumor
+def _parenchyma_hu(
+    hu: npt.NDArray[Any], liver: npt.NDArray[np.bool_], tumor: npt.NDArray[np.bool_] | None
+) -> npt.NDArray[np.float64]:
+    """HU of the liver without tumor, eroded by one voxel (unless that leaves nothing)."""
+    box = tuple(
+        slice(int(idx.min()), int(idx.max()) + 1) for idx in np.nonzero(liver)
+    )  # the liver's bounding box: erode there only
+    tissue = liver[box] if tumor is None else liver[box] & ~tumor[box]
     eroded = ndimage.binary_erosion(tissue)
-    return eroded if eroded.any() else tissue
+    values: npt.NDArray[np.float64] = hu[box][eroded if eroded.any() else tissue].astype(np.float64)
+    return values
 
 
 def case_quality(
@@ -181,7 +188,7 @@ def case_quality(
                 f"liver touches the scan's edge ({', '.join(sides)}): the scan may cut the "
                 "liver, so its volume may be underestimated"
             )
-        values = hu[_parenchyma(liver_mask, tumor_mask)].astype(np.float64)
+        values = _parenchyma_hu(hu, liver_mask, tumor_mask)
         if values.size:
             median, noise = float(np.median(values)), robust_sd(values)
             warnings += _intensity_warnings(median, noise, config)
