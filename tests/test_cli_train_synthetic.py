@@ -119,6 +119,13 @@ def test_synthetic_only_without_cases_is_one_line(
         "--out", str(tmp_path / "r"), "--synthetic-only", "--no-progress",
     )  # fmt: skip
     assert code == 2 and "synthetic_only" in err and "Traceback" not in err
+    code, _, err = cli(
+        capsys,
+        "train", "tumor", "--data", str(cache), "--split", str(splits), "--preset", "cpu-small",
+        "--out", str(tmp_path / "t"), "--synthetic", "1", "--synthetic-only", "--no-progress",
+    )  # fmt: skip
+    assert code == 2 and "synthetic phantoms (--synthetic-only) carry none" in err
+    assert "alpha = 0" in err and len(err.strip().splitlines()) == 1
 
 
 def test_default_model_recipe_config_resolves() -> None:

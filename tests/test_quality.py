@@ -13,6 +13,7 @@ from smoothseg.postprocess.quality import (
     assess_quality,
     case_quality,
     edge_sides,
+    lesion_records,
     quality_config_for,
     spacing_is_assumed,
 )
@@ -236,3 +237,20 @@ def test_assess_quality_on_a_volume() -> None:
     assert lesion.uncertain and len(lesion.reasons) == 2
     assert len(report.warnings) == 1 and "lesion 1" in report.warnings[0]
     assert report.case.to_dict()["liver_ml"] == pytest.approx(800.0)
+
+
+def test_lesion_records_merge_statistics_and_confidence() -> None:
+    liver = _liver()
+    small, big = _lesion((8, 8, 8), half=1), _lesion((17, 17, 14), half=3)
+    hu = _ct(liver)
+    hu[big] = 40.0
+    image = Volume(hu, np.diag([*SPACING, 1.0]))
+    stats = lesion_stats(small | big, image)
+    confidences = lesion_confidence(small | big, liver, hu, SPACING)
+    records = lesion_records(stats, confidences)
+    assert [r["index"] for r in records] == [1, 2]
+    assert records[0]["confidence"] == "confident" and records[1]["confidence"] == "uncertain"
+    assert records[0]["volume_ml"] == stats[0].to_dict()["volume_ml"]
+    assert records[0]["contrast_hu"] == pytest.approx(-60.0, abs=4.0)
+    with pytest.raises(ValueError, match="different lesions"):
+        lesion_records(stats[:1], confidences)

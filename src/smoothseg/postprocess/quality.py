@@ -36,6 +36,7 @@ from smoothseg.postprocess.confidence import (
     lesion_confidence,
     robust_sd,
 )
+from smoothseg.postprocess.lesions import LesionStats
 from smoothseg.postprocess.quality_config import QualityConfig
 
 _SIDES = {"R": "right", "L": "left", "A": "anterior", "P": "posterior", "S": "superior"}
@@ -224,6 +225,30 @@ def spacing_is_assumed(image: Volume) -> bool:
     if any(word in w for w in image.source.warnings for word in _ASSUMED_SPACING_WORDS):
         return True
     return bool(np.allclose(image.native_grid.affine, np.eye(4)))
+
+
+def lesion_records(
+    stats: Sequence[LesionStats], confidences: Sequence[LesionConfidence]
+) -> list[dict[str, Any]]:
+    """``statistics.json`` lesion dicts with each lesion's confidence fields added.
+
+    Both lists come from the same tumor mask (same numbering, largest first). The confidence
+    fields that repeat a measurement (``volume_ml``, ``voxels``, ``mean_hu``) are not added twice.
+
+    Raises:
+        ValueError: The lists do not describe the same lesions.
+
+    """
+    if [(s.index, s.voxels) for s in stats] != [(c.index, c.voxels) for c in confidences]:
+        raise ValueError("lesion statistics and confidences describe different lesions")
+    out = []
+    for stat, confidence in zip(stats, confidences, strict=True):
+        record = stat.to_dict()
+        extra = confidence.to_dict()
+        for key in ("index", "volume_ml", "voxels", "mean_hu"):
+            extra.pop(key)
+        out.append({**record, **extra})
+    return out
 
 
 def quality_config_for(

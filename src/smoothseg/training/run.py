@@ -116,7 +116,9 @@ def _check_soft_labels(
     n = sum(c in labels for c in train)
     if config.stage != "tumor" or config.loss.alpha <= 0 or n > 0:
         return n
-    if not labels:
+    if config.synthetic_only:
+        why = "synthetic phantoms (--synthetic-only) carry none"
+    elif not labels:
         why = "no soft labels were given"
     else:
         why = (
