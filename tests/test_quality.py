@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -237,6 +239,10 @@ def test_assess_quality_on_a_volume() -> None:
     assert lesion.uncertain and len(lesion.reasons) == 2
     assert len(report.warnings) == 1 and "lesion 1" in report.warnings[0]
     assert report.case.to_dict()["liver_ml"] == pytest.approx(800.0)
+    document = json.loads(json.dumps(report.to_dict()))
+    assert document["lesions"][0]["confidence"] == "uncertain"
+    assert document["warnings"] == list(report.warnings)
+    assert document["thresholds"]["liver_ml_range"] == [600.0, 3500.0]
 
 
 def test_lesion_records_merge_statistics_and_confidence() -> None:

@@ -89,6 +89,14 @@ class QualityReport:
         """The case's QC warnings."""
         return self.case.warnings
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: the case verdict, the lesions' confidences and the thresholds."""
+        return {
+            **self.case.to_dict(),
+            "lesions": [lesion.to_dict() for lesion in self.lesions],
+            "thresholds": self.config.to_dict(),
+        }
+
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
