@@ -4,6 +4,9 @@ Labelled cases (see ``docs/real-ct-benchmark.md``): the TotalSegmentator example
 of a *model-made* reference), LiTS-117 (liver + tumor; no voxel size stored, read at an assumed
 1.4 mm isotropic spacing and also "as stored" at 1 mm), the dcmqi 3-slice liver (DICOM SEG).
 Unlabelled: HCC_009 (two series of one study), HCC_048, the PET/CT's CT: predicted volumes only.
+``--tta`` also runs every model with flip test-time augmentation (``PredictConfig.tta``: the
+probabilities averaged over the flips each stage was trained with), side by side with the same
+model without it, in the same run.
 
 All prediction goes through :func:`segment`; all scoring through :func:`score` (built on
 :mod:`smoothseg.evaluation`). Writes ``benchmarks/results/real_ct.{md,json}``, one PNG per case
@@ -45,8 +48,8 @@ class CaseScore:
     seconds: float
 
 
-def segment(model_dir: Path | None, image: Any) -> tuple[Any, Any, float]:
-    """Predict liver and tumor masks of ``image`` as ``smoothseg predict`` does.
+def segment(model_dir: Path | None, image: Any, tta: bool = False) -> tuple[Any, Any, float]:
+    """Predict liver and tumor masks of ``image`` as ``smoothseg predict`` does (``tta``: flips).
 
     The one place where this benchmark predicts (re-pointed at ``smoothseg.segment`` later).
 
@@ -56,7 +59,7 @@ def segment(model_dir: Path | None, image: Any) -> tuple[Any, Any, float]:
     """
     from smoothseg.predict import PredictConfig, Predictor
 
-    predictor = Predictor.from_model_dir(model_dir, PredictConfig(device="cpu"))
+    predictor = Predictor.from_model_dir(model_dir, PredictConfig(device="cpu", tta=tta))
     start = time.perf_counter()
     pred = predictor.predict(image)
     return pred.liver, pred.tumor, time.perf_counter() - start
@@ -175,20 +178,20 @@ def _panel(path: Path, image: Any, ref: npt.ArrayLike, liver: Any, tumor: Any) -
     plt.close(fig)
 
 
-def run(model_dir: Path | None, out_dir: Path, label: str) -> dict[str, Any]:
+def run(model_dir: Path | None, out_dir: Path, label: str, tta: bool = False) -> dict[str, Any]:
     """Benchmark one model; returns JSON-ready results (scores and unlabelled volumes)."""
     from smoothseg.io import read_volume
 
     scores, volumes = [], []
     for name, image, ref in _labelled_cases():
-        liver, tumor, secs = segment(model_dir, image)
+        liver, tumor, secs = segment(model_dir, image, tta)
         s = score(name, liver, tumor, ref, tuple(image.spacing_mm), secs)
         scores.append(asdict(s))
         slug = "".join(c if c.isalnum() else "_" for c in name)[:40]
-        _panel(out_dir / f"real_ct_{label}_{slug}.png", image, ref, liver, tumor)
+        _panel(out_dir / f"real_ct_{label.replace('+', '_')}_{slug}.png", image, ref, liver, tumor)
     for name, path in _unlabelled_cases():
         image = read_volume(path, kind="image")
-        liver, tumor, secs = segment(model_dir, image)
+        liver, tumor, secs = segment(model_dir, image, tta)
         ml = float(np.prod(image.spacing_mm)) / 1000.0
         volumes.append(
             {
@@ -201,7 +204,8 @@ def run(model_dir: Path | None, out_dir: Path, label: str) -> dict[str, Any]:
     hcc = [v["tumor_ml"] for v in volumes if v["case"].startswith("HCC_009")]
     agreement = min(hcc) / max(hcc) if len(hcc) == 2 and max(hcc) > 0 else float("nan")
     return {
-        "model": str(model_dir or "shipped"),
+        "model": str(model_dir or "shipped") + (" +TTA" if tta else ""),
+        "tta": tta,
         "scores": scores,
         "volumes": volumes,
         "hcc009_tumor_agreement": agreement,
@@ -251,13 +255,24 @@ def _summary(res: dict[str, Any]) -> str:
             bits.append(f"TS false tumor {s['fp_tumor_ml']:.1f} mL")
     hcc = [f"{v['tumor_ml']:.0f}" for v in res["volumes"] if v["case"].startswith("HCC_009")]
     bits.append(f"HCC_009 tumor mL {'/'.join(hcc)}")
+    bits.append(f"predict {total_seconds(res):.1f} s over all scans")
     return ", ".join(bits)
+
+
+def total_seconds(res: dict[str, Any]) -> float:
+    """Seconds of prediction summed over every scan of one model's results."""
+    return float(
+        sum(s["seconds"] for s in res["scores"]) + sum(v["seconds"] for v in res["volumes"])
+    )
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="model folder (default: shipped)")
     parser.add_argument("--vs", type=Path, default=None, help="second model folder, same run")
+    parser.add_argument(
+        "--tta", action="store_true", help="also run each model with flip TTA (same run)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if not DATA.is_dir():
@@ -266,12 +281,22 @@ def main(argv: list[str]) -> int:
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
     runs = [("model", args.model)] + ([("vs", args.vs)] if args.vs else [])
-    results = [(label, run(m, out_dir, label)) for label, m in runs]
+    variants = [(label, m, False) for label, m in runs]
+    if args.tta:
+        variants += [(f"{label}+tta", m, True) for label, m in runs]
+    results = [(label, run(m, out_dir, label, tta)) for label, m, tta in variants]
     md = table(results)
     print(md)
     (out_dir / "real_ct.md").write_text(md + "\n")
     (out_dir / "real_ct.json").write_text(json.dumps(dict(results), indent=1, default=str))
     parts = [f"{label} ({res['model']}): {_summary(res)}" for label, res in results]
+    if args.tta:  # the cost of TTA: ratio against the same model without it, this run
+        plain = dict(results)
+        parts += [
+            f"{label} time x{total_seconds(res) / total_seconds(plain[label[:-4]]):.2f}"
+            for label, res in results
+            if label.endswith("+tta")
+        ]
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     with (HERE / "RESULTS.md").open("a") as fh:
         fh.write(f"- {stamp} · real_ct · " + "; ".join(parts) + "\n")

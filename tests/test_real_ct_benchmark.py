@@ -52,3 +52,24 @@ def test_score_without_reference_tumor_has_no_tumor_dice() -> None:
     assert math.isnan(s.tumor_dice)
     assert math.isclose(s.fp_tumor_ml, 8 / 1000)
     assert s.lesions_true == 0
+
+
+def test_summary_reports_total_prediction_seconds() -> None:
+    bench = _module()
+    res = {
+        "scores": [
+            {
+                "case": "dcmqi 3-slice liver (DICOM SEG)",
+                "liver_dice": 0.5,
+                "tumor_dice": float("nan"),
+                "fp_tumor_ml": 0.0,
+                "lesions_found": 0,
+                "lesions_true": 0,
+                "seconds": 1.25,
+            }
+        ],
+        "volumes": [{"case": "HCC_009 series 2", "tumor_ml": 3.0, "seconds": 2.5}],
+    }
+    assert bench.total_seconds(res) == 3.75
+    summary = bench._summary(res)
+    assert "dcmqi liver 0.500" in summary and "predict 3.8 s over all scans" in summary

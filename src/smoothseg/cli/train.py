@@ -46,6 +46,18 @@ def train(
     max_epochs: int | None = typer.Option(None, "--max-epochs", help="Override max_epochs."),
     device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda, cuda:1..."),
     seed: int | None = typer.Option(None, "--seed", help="Override the seed."),
+    synthetic: int | None = typer.Option(
+        None,
+        "--synthetic",
+        min=0,
+        help="Mix N new domain-randomized phantoms into every training epoch.",
+    ),
+    synthetic_only: bool = typer.Option(
+        False,
+        "--synthetic-only",
+        help="Train on those phantoms alone (validate on --split's).",
+        metavar="",
+    ),
     resume: bool = typer.Option(
         False, "--resume", help="Continue the run in --out (last.pt).", metavar=""
     ),
@@ -102,7 +114,14 @@ def train(
         resolved = resume_config(out, max_epochs=max_epochs, device=device)
         if resolved.stage != stage:
             raise InputError(out, f"this run trains the {resolved.stage} stage, not {stage}")
-        given = {"--model": model, "--preset": preset, "--config": config, "--seed": seed}
+        given = {
+            "--model": model,
+            "--preset": preset,
+            "--config": config,
+            "--seed": seed,
+            "--synthetic": synthetic,
+            "--synthetic-only": synthetic_only or None,
+        }
         if any(value is not None for value in given.values()):
             # Re-running the same command resumes; options that would change the run do not.
             again = load_train_config(
@@ -110,7 +129,7 @@ def train(
                 preset=preset or "paper",
                 config_file=config,
                 model=model,
-                overrides={"seed": seed} if seed is not None else {},
+                overrides=_overrides(seed=seed, synthetic=synthetic, only=synthetic_only),
             )
             changed = resume_changes(resolved, again)
             if changed:
@@ -120,11 +139,13 @@ def train(
                     "options of the first run (or none of them)",
                 )
     else:
-        overrides = {
-            k: v
-            for k, v in {"max_epochs": max_epochs, "device": device, "seed": seed}.items()
-            if v is not None
-        }
+        overrides = _overrides(
+            seed=seed,
+            synthetic=synthetic,
+            only=synthetic_only,
+            max_epochs=max_epochs,
+            device=device,
+        )
         resolved = load_train_config(
             stage, preset=preset or "paper", config_file=config, model=model, overrides=overrides
         )
@@ -165,6 +186,25 @@ def train(
             key, "" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
         )
     Console().print(table)
+
+
+def _overrides(
+    *,
+    seed: int | None,
+    synthetic: int | None,
+    only: bool,
+    max_epochs: int | None = None,
+    device: str | None = None,
+) -> dict[str, object]:
+    """The ``[train]`` fields the options set (``None`` / unset flags leave the config alone)."""
+    values = {
+        "max_epochs": max_epochs,
+        "device": device,
+        "seed": seed,
+        "synthetic_cases": synthetic,
+        "synthetic_only": True if only else None,
+    }
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def register(app: typer.Typer) -> None:

@@ -4,6 +4,9 @@
 * :mod:`.lesions` — minimum-volume filter and per-lesion measurements (RECIST-style diameters).
 * :mod:`.finish` — the chain the predictor applies: refinement, then the lesion filter, as a
   :class:`PostprocessConfig` says.
+* :mod:`.confidence` — per-lesion confidence: mean probability, contrast to the liver, CNR.
+* :mod:`.quality` — the per-case quality-control verdict (warnings); thresholds in
+  :mod:`.quality_config`.
 """
 
 from smoothseg.postprocess.config import PostprocessConfig, PostprocessConfigError

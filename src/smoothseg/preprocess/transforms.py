@@ -98,19 +98,27 @@ def augment_transforms(config: AugmentConfig, roi: tuple[int, int, int]) -> list
     return out
 
 
-def _prefix(stage: str, config: StageConfig) -> list[Any]:
-    return [LoadCachedCased(), Resampled(config.target_spacing_mm)]
+def _prefix(stage: str, config: StageConfig, load: bool = True) -> list[Any]:
+    loader: list[Any] = [LoadCachedCased()] if load else []
+    return [*loader, Resampled(config.target_spacing_mm)]
 
 
-def train_transforms(stage: str, config: StageConfig) -> Compose:
+def train_transforms(stage: str, config: StageConfig, *, load: bool = True) -> Compose:
     """The training pipeline of ``stage`` (``liver``, ``tumor`` or ``multiclass``).
+
+    Args:
+        stage: ``liver``, ``tumor`` or ``multiclass``.
+        config: The stage's preprocessing config.
+        load: Start by loading the case from the prepared cache; ``False`` for items that
+            already carry ``image``/``label`` ``[1, i, j, k]`` (canonical RAS), ``affine`` and
+            ``spacing_mm`` (the on-the-fly synthetic cases).
 
     Raises:
         PreprocessConfigError: Unknown stage or a config of the wrong kind.
 
     """
     _check(stage, config)
-    steps = _prefix(stage, config)
+    steps = _prefix(stage, config, load)
     roi = config.roi_size
     if isinstance(config, TumorStageConfig):
         steps.append(LiverRegiond(config))

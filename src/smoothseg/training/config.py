@@ -92,6 +92,10 @@ class TrainConfig:
             epochs and runs decode nothing (:mod:`smoothseg.training.preprocessed`).
         cache_dir: Where that cache lives (default: ``<data>/preprocessed``).
         device: ``auto`` (CUDA if available, else CPU), ``cpu``, ``cuda``, ``cuda:1``...
+        synthetic_cases: New domain-randomized phantoms mixed into every training epoch
+            (:mod:`smoothseg.training.synthetic`); 0 = none.
+        synthetic_only: Train on those phantoms alone (the split's training cases are not
+            used; its validation cases still are).
 
     """
 
@@ -122,6 +126,8 @@ class TrainConfig:
     persistent_cache: bool = False
     cache_dir: str | None = None
     device: str = "auto"
+    synthetic_cases: int = 0
+    synthetic_only: bool = False
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -147,6 +153,8 @@ class TrainConfig:
                 problems.append(f"{name} must be >= 1")
         if self.num_workers < 0:
             problems.append("num_workers must be >= 0")
+        if self.synthetic_cases < 0 or (self.synthetic_only and self.synthetic_cases < 1):
+            problems.append("synthetic_cases must be >= 0, and >= 1 with synthetic_only")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
             problems.append("early_stopping_patience must be >= 1 (or None)")
         if not 0.0 <= self.val_overlap < 1.0:

@@ -20,7 +20,7 @@ import torch
 from monai.data.dataloader import DataLoader
 from monai.data.dataset import CacheDataset, Dataset
 from monai.transforms.compose import Compose
-from torch.utils.data import DistributedSampler
+from torch.utils.data import ConcatDataset, DistributedSampler
 
 from smoothseg.datasets.manifest import read_manifest
 from smoothseg.datasets.splits import Split, read_splits
@@ -29,6 +29,7 @@ from smoothseg.preprocess.transforms import train_transforms, val_transforms
 from smoothseg.training.config import TrainConfig
 from smoothseg.training.distributed import DistContext, rank_seed
 from smoothseg.training.preprocessed import PreprocessedDataset, cache_root
+from smoothseg.training.synthetic import SyntheticCases, SyntheticDataset
 
 log = logging.getLogger(__name__)
 SOFT_LABEL_COLUMNS = ("case_id", "tlvr_hat")
@@ -134,19 +135,21 @@ class StageData:
     """Datasets and the training loader of one run.
 
     Attributes:
-        train: Training dataset (random patches).
+        train: Training dataset (random patches): the cached cases, the synthetic ones, or both.
         val: Validation dataset (whole volumes / liver boxes); may be empty.
         train_transform: The training pipeline (reseeded every epoch).
-        train_ids: Training case ids.
+        train_ids: Training case ids (of the cache).
         val_ids: Validation case ids.
+        synthetic: The on-the-fly synthetic cases (``TrainConfig.synthetic_cases``), if any.
 
     """
 
-    train: Dataset
+    train: Dataset | ConcatDataset[Any]
     val: Dataset
     train_transform: Compose
     train_ids: tuple[str, ...]
     val_ids: tuple[str, ...]
+    synthetic: SyntheticDataset | None = None
 
     def train_loader(
         self, config: TrainConfig, epoch: int, dist: DistContext | None = None
@@ -160,6 +163,9 @@ class StageData:
         ctx = dist or DistContext()
         epoch_seed = epoch_seed_of(rank_seed(config.seed, ctx.rank), epoch)
         self.train_transform.set_random_state(seed=epoch_seed)
+        if self.synthetic is not None:  # new cases every epoch, their own random stream
+            self.synthetic.set_epoch(epoch)
+            self.synthetic.transform.set_random_state(seed=(epoch_seed + 1) % (2**32 - 1))
         generator = torch.Generator().manual_seed(epoch_seed)
         sampler: DistributedSampler[Any] | None = None
         if ctx.enabled:
@@ -211,16 +217,21 @@ def stage_data(
 ) -> StageData:
     """Datasets of ``config.stage`` for ``split`` (train and val parts).
 
+    With ``config.synthetic_cases`` > 0, that many new domain-randomized phantoms join the
+    training set every epoch (seeded by ``config.seed``); ``config.synthetic_only`` leaves the
+    split's training cases out.
+
     Raises:
         InputError: No training case, or a case absent from the cache.
 
     """
-    if not split.train:
+    train_ids = [] if config.synthetic_only else list(split.train)
+    val_ids = list(split.val)
+    if not train_ids and not config.synthetic_cases:
         raise InputError(cache, f"split {split.name!r} has no training case")
-    train_ids, val_ids = list(split.train), list(split.val)
     if config.stage == "tumor":
         train_ids, val_ids = _with_liver(cache, train_ids), _with_liver(cache, val_ids)
-        if not train_ids:
+        if not train_ids and not config.synthetic_cases:
             raise InputError(cache, f"split {split.name!r} has no training case with a liver")
     transform = train_transforms(config.stage, config.preprocess)
     train_items = case_items(cache, train_ids, soft_labels)
@@ -230,10 +241,19 @@ def stage_data(
         base = Path(config.cache_dir) if config.cache_dir else Path(cache) / "preprocessed"
         settings = config.preprocess.to_dict()
         roots = {r: cache_root(base, config.stage, r, settings) for r in ("train", "val")}
-    train = _dataset(train_items, transform, config, roots["train"])
+    parts: list[Dataset] = []
+    if train_items:
+        parts.append(_dataset(train_items, transform, config, roots["train"]))
+    synthetic = None
+    if config.synthetic_cases:
+        cases = SyntheticCases(config.synthetic_cases, seed=config.seed)
+        synth_transform = train_transforms(config.stage, config.preprocess, load=False)
+        synthetic = SyntheticDataset(cases, synth_transform)
+        parts.append(synthetic)
+    train: Dataset | ConcatDataset[Any] = parts[0] if len(parts) == 1 else ConcatDataset(parts)
     val_transform = val_transforms(config.stage, config.preprocess)
     val = _dataset(val_items, val_transform, config, roots["val"])
-    return StageData(train, val, transform, tuple(train_ids), tuple(val_ids))
+    return StageData(train, val, transform, tuple(train_ids), tuple(val_ids), synthetic)
 
 
 def _with_liver(cache: str | Path, case_ids: list[str]) -> list[str]:

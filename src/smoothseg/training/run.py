@@ -21,6 +21,7 @@ from smoothseg.training.config import TrainConfig, TrainConfigError
 from smoothseg.training.data import stage_data
 from smoothseg.training.distributed import barrier, init_from_env, process_group, rank_seed
 from smoothseg.training.interrupt import interrupt_guard
+from smoothseg.training.synthetic import provenance
 from smoothseg.training.trainer import Trainer, TrainResult
 
 RUN_OUTPUTS = (
@@ -107,16 +108,22 @@ def _check_soft_labels(
     labels: Mapping[str, float],
     path: str | Path | None,
 ) -> int:
-    """Training cases with a soft label; none while α > 0 is an error, never a silent α = 0."""
-    n = sum(c in labels for c in split.train)
+    """Training cases with a soft label; none while α > 0 is an error, never a silent α = 0.
+
+    Synthetic phantoms carry no soft label: ``synthetic_only`` runs count none.
+    """
+    train = () if config.synthetic_only else split.train
+    n = sum(c in labels for c in train)
     if config.stage != "tumor" or config.loss.alpha <= 0 or n > 0:
         return n
-    if not labels:
+    if config.synthetic_only:
+        why = "synthetic phantoms (--synthetic-only) carry none"
+    elif not labels:
         why = "no soft labels were given"
     else:
         why = (
-            f"none of the {len(labels)} soft-label case ids matches the {len(split.train)} "
-            f"training cases (e.g. {sorted(labels)[0]!r} vs {min(split.train, default='')!r})"
+            f"none of the {len(labels)} soft-label case ids matches the {len(train)} "
+            f"training cases (e.g. {sorted(labels)[0]!r} vs {min(train, default='')!r})"
         )
     raise InputError(
         path if path is not None else "--soft-labels",
@@ -174,7 +181,7 @@ def train(
     info = {
         "data": str(Path(data).resolve()),
         "split": split.name,
-        "train": list(split.train),
+        "train": [] if config.synthetic_only else list(split.train),
         "val": list(split.val),
         "soft_labels": None if soft_labels_path is None else str(soft_labels_path),
         "soft_label_cases": sorted(c for c in (*split.train, *split.val) if c in labels),
@@ -190,6 +197,8 @@ def train(
             )
     seed_everything(rank_seed(config.seed, ctx.rank), deterministic=config.deterministic)
     stage = stage_data(config, data, split, labels)
+    if stage.synthetic is not None:
+        info["synthetic"] = provenance(stage.synthetic.cases, only=config.synthetic_only)
     checksums = None if checksum_dir is None else Path(checksum_dir)
     trainer = Trainer(config, stage, run, progress=progress, dist=ctx, checksum_dir=checksums)
     if resume:

@@ -68,6 +68,7 @@ from smoothseg.training.fastpath import (
 from smoothseg.training.interrupt import raise_if_interrupted
 from smoothseg.training.losses import KnowledgeInformedLoss, LossTerms, SegmentationLoss
 from smoothseg.training.report import write_curves, write_metrics
+from smoothseg.training.synthetic import provenance
 from smoothseg.training.validation import validate
 
 log = logging.getLogger(__name__)
@@ -352,12 +353,16 @@ class Trainer:
             weights = load_checkpoint(self.run / "best.pt", self.device)["model"]
         model = build_model(self.config.model, seed=0)
         model.load_state_dict(weights)
-        training = {
+        training: dict[str, Any] = {
             "epoch": self.best_epoch if self.best_epoch is not None else self.epoch,
             "val_dice": self.best_score,
             "epochs_run": self.epoch,
             "run": str(self.run.resolve()),
         }
+        if self.data.synthetic is not None:  # what it trained on, e.g. the liver HU range
+            training["synthetic"] = provenance(
+                self.data.synthetic.cases, only=self.config.synthetic_only
+            )
         bundle = save_bundle(
             self.run / "bundle", model, self.config, training=training, overwrite=True
         )
