@@ -112,3 +112,45 @@ def test_preview_and_statistics_document(tmp_path: Path) -> None:
     assert doc["postprocess"]["chan_vese_iterations"] == 2
     assert doc["inference"]["overlap"] == 0.5 and doc["requested"]["preview"] is True
     assert doc["disclaimer"] == "synthetic"
+
+
+def test_predictor_reports_lesion_confidence_and_qc(tmp_path: Path) -> None:
+    """An isodense, low-probability 'lesion' is reported as uncertain (never silently kept)."""
+    from smoothseg.postprocess.quality_config import QualityConfig
+    from smoothseg.predict import Predictor
+
+    shape = (64, 64, 20)
+    rng = np.random.default_rng(0)
+    hu = (60 + rng.normal(0, 8, shape)).astype(np.int16)  # liver-like parenchyma
+    image = Volume(hu, np.diag([*SPACING, 1.0])).to_canonical()
+    liver = np.zeros(shape, bool)
+    liver[6:58, 6:58, 2:18] = True
+    tumor = _ball(shape, np.array([22.0, 22.0, 25.0]), 7.0) & liver  # same HU as the liver
+    probability = np.where(tumor, 0.55, 0.0).astype(np.float32)
+    raw = Prediction(image, liver, tumor, "ok", {}, ("reader: spacing fine",), {}, probability)
+    loaded = Predictor.from_model_dir(None, PredictConfig(refine=False, min_lesion_mm3=0))
+    quality = QualityConfig(large_lesion_ml=1.0)  # the test liver is small
+    predictor = Predictor(loaded.liver, loaded.tumor, loaded.config, quality=quality)
+    done = predictor.finish(raw)
+    assert done.warnings[0] == "reader: spacing fine"  # the reader's warnings come first
+    assert any("uncertain" in w for w in done.warnings)
+    assert any("liver volume" in w for w in done.warnings)  # 53 mL: outside the plausible range
+    lesions = lesion_stats(done.tumor, done.image)
+    doc = statistics_document(done, lesions, model={"id": "x"}, options=predictor.config)
+    assert doc["lesion_count"] == 1 and doc["uncertain_lesion_count"] == 1
+    record = doc["lesions"][0]
+    assert record["confidence"] == "uncertain" and record["reasons"]
+    assert record["mean_probability"] == pytest.approx(0.55, abs=1e-3)
+    assert abs(record["contrast_hu"]) < 10
+    assert doc["quality"]["liver_ml"] > 0 and "lesions" not in doc["quality"]
+    assert "quality" not in doc["details"]
+    # a bright, confident lesion in the same liver is not flagged
+    bright = hu.copy()
+    bright[_ball(shape, np.array([22.0, 22.0, 25.0]), 7.0)] = 160
+    image2 = Volume(bright, np.diag([*SPACING, 1.0])).to_canonical()
+    sure = np.where(tumor, 0.95, 0.0).astype(np.float32)
+    done2 = predictor.finish(Prediction(image2, liver, tumor, "ok", tumor_probability=sure))
+    doc2 = statistics_document(
+        done2, lesion_stats(done2.tumor, done2.image), model={"id": "x"}, options=predictor.config
+    )
+    assert doc2["uncertain_lesion_count"] == 0 and doc2["lesions"][0]["confidence"] == "confident"

@@ -161,7 +161,8 @@ def _summary(console: Any, err: Any, name: str, stats: dict[str, Any]) -> None:
         console.print(f"{name}: {stats['status']} (no masks written)", markup=False)
         return
     table = Table(title=name)
-    for column in ("liver mL", "tumor mL", "TLVR", "lesions", "largest axial diam. mm"):
+    columns = ("liver mL", "tumor mL", "TLVR", "lesions", "uncertain", "largest axial diam. mm")
+    for column in columns:
         table.add_column(column, justify="right")
     lesions = stats["lesions"]
     largest = f"{lesions[0]['longest_axial_diameter_mm']:.1f}" if lesions else "-"
@@ -171,6 +172,7 @@ def _summary(console: Any, err: Any, name: str, stats: dict[str, Any]) -> None:
         f"{stats['tumor_ml']:.2f}",
         "-" if tlvr is None else f"{tlvr:.4f}",
         str(stats["lesion_count"]),
+        str(stats.get("uncertain_lesion_count", 0)),
         largest,
     )
     console.print(table)

@@ -6,7 +6,13 @@ post-processing, writing) is :mod:`smoothseg.predict`.
 """
 
 from smoothseg.inference.config import InferenceConfig, PredictConfigError, check_device_available
-from smoothseg.inference.stages import liver_stage, probabilities, tta_flips, tumor_stage
+from smoothseg.inference.stages import (
+    liver_stage,
+    probabilities,
+    tta_flips,
+    tumor_probability,
+    tumor_stage,
+)
 from smoothseg.inference.two_stage import Prediction, implausible_liver, run_stages
 
 __all__ = [
@@ -19,5 +25,6 @@ __all__ = [
     "probabilities",
     "run_stages",
     "tta_flips",
+    "tumor_probability",
     "tumor_stage",
 ]

@@ -150,6 +150,34 @@ def tumor_stage(
     amp: bool = False,
 ) -> Mask:
     """Tumor mask of a canonical CT inside ``liver`` (empty when the liver is empty)."""
+    probability = tumor_probability(
+        ct,
+        liver,
+        bundle,
+        overlap=overlap,
+        tta=tta,
+        margin_mm=margin_mm,
+        sw_batch_size=sw_batch_size,
+        device=device,
+        amp=amp,
+    )
+    out: Mask = (probability >= 0.5) & liver
+    return out
+
+
+def tumor_probability(
+    ct: Volume,
+    liver: Mask,
+    bundle: Bundle,
+    *,
+    overlap: float,
+    tta: bool = False,
+    margin_mm: float | None = None,
+    sw_batch_size: int = 2,
+    device: str = "cpu",
+    amp: bool = False,
+) -> F32:
+    """Tumor-class probability of a canonical CT on its grid (0 outside the liver's box)."""
     config = bundle.preprocessing
     if not isinstance(config, TumorStageConfig):
         raise SmoothsegError(
@@ -159,7 +187,7 @@ def tumor_stage(
         config = replace(config, margin_mm=margin_mm)
     view = local_view(ct, liver, config)
     if view is None:
-        return np.zeros(ct.shape, dtype=bool)
+        return np.zeros(ct.shape, dtype=np.float32)
     probs = probabilities(
         bundle,
         view.image,
@@ -173,5 +201,4 @@ def tumor_stage(
     tumor_box = np.where(view.mask, probs[index], 0.0).astype(np.float32)
     on_resampled = paste_back(tumor_box, view.crop, 0.0)
     on_ct = resample_array(on_resampled, view.resample.parent.shape, label=False)
-    out: Mask = (np.asarray(on_ct) >= 0.5) & liver
-    return out
+    return np.asarray(on_ct, dtype=np.float32)

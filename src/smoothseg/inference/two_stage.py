@@ -16,10 +16,11 @@ import numpy.typing as npt
 
 from smoothseg.bundle import Bundle
 from smoothseg.inference.config import InferenceConfig
-from smoothseg.inference.stages import liver_stage, tumor_stage
+from smoothseg.inference.stages import liver_stage, tumor_probability
 from smoothseg.io.volume import Volume
 
 Mask = npt.NDArray[np.bool_]
+F32 = npt.NDArray[np.float32]
 Status = Literal["ok", "no-liver"]
 
 
@@ -36,6 +37,8 @@ class Prediction:
         timings_s: Seconds per stage.
         warnings: Problems worth telling the user.
         details: What ran (stage spacings, TTA flips, refinement...), for the report.
+        tumor_probability: The model's tumor-class probability on ``image``'s grid (``None``
+            without a tumor stage); lesion confidences are read from it.
 
     """
 
@@ -46,6 +49,7 @@ class Prediction:
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    tumor_probability: F32 | None = None
 
     @property
     def labels(self) -> Volume:
@@ -104,10 +108,12 @@ def run_stages(
         empty = np.zeros(image.shape, dtype=bool)
         return Prediction(image, empty, empty.copy(), "no-liver", timings, tuple(warnings), details)
     start = time.perf_counter()
+    probability: F32 | None = None
     if multi_tumor is not None:
+        probability = multi_tumor
         tumor = (multi_tumor >= 0.5) & liver
     elif tumor_bundle is not None:
-        tumor = tumor_stage(
+        probability = tumor_probability(
             image,
             liver,
             tumor_bundle,
@@ -118,11 +124,14 @@ def run_stages(
             device=cfg.device,
             amp=cfg.amp,
         )
+        tumor = (probability >= 0.5) & liver
     else:
         tumor = np.zeros(image.shape, dtype=bool)
         warnings.append("liver-only model: no tumor stage")
     timings["tumor_s"] = time.perf_counter() - start
-    return Prediction(image, liver, tumor, "ok", timings, tuple(warnings), details)
+    return Prediction(
+        image, liver, tumor, "ok", timings, tuple(warnings), details, tumor_probability=probability
+    )
 
 
 def implausible_liver(image: Volume, liver: Mask, liver_ml: float, cfg: InferenceConfig) -> str:

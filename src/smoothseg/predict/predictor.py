@@ -13,6 +13,7 @@ the minimum-lesion filter) as the config says; :meth:`Predictor.run_stages` and
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from smoothseg.inference.two_stage import Prediction, run_stages
 from smoothseg.io.modality import check_ct_intensities
 from smoothseg.io.volume import Volume
 from smoothseg.postprocess.finish import finish_tumor
+from smoothseg.postprocess.quality import QualityReport, assess_quality, quality_config_for
+from smoothseg.postprocess.quality_config import QualityConfig
 from smoothseg.predict.config import PredictConfig
 from smoothseg.preprocess.config import TumorStageConfig
 
@@ -42,8 +45,11 @@ class Predictor:
         config: PredictConfig | None = None,
         *,
         model_dir: Path | None = None,
+        quality: QualityConfig | None = None,
     ) -> None:
         """Wrap loaded bundles (see :meth:`from_bundle` / :meth:`from_model_dir`).
+
+        ``quality`` sets the QC thresholds (default :class:`QualityConfig`).
 
         Raises:
             InputError: The bundles' stages do not fit (liver or multi-class first, tumor second).
@@ -61,6 +67,7 @@ class Predictor:
         self.tumor = tumor
         self.config = config or PredictConfig()
         self.model_dir = model_dir
+        self.quality = quality or QualityConfig()
         self.provenance = _provenance(model_dir)
         self._sw_batch: dict[str, int] = {}
         if self.config.device.startswith("cuda"):
@@ -188,11 +195,32 @@ class Predictor:
             self.config.postprocess,
             hu_window=self.tumor_window,
         )
+        finished = replace(prediction, tumor=done.tumor)
+        start = time.perf_counter()
+        quality = self.assess(finished)
         return replace(
-            prediction,
-            tumor=done.tumor,
-            timings_s={**prediction.timings_s, **done.timings_s},
-            details={**prediction.details, **done.details},
+            finished,
+            warnings=(*prediction.warnings, *quality.warnings),
+            timings_s={
+                **prediction.timings_s,
+                **done.timings_s,
+                "quality_s": time.perf_counter() - start,
+            },
+            details={**prediction.details, **done.details, "quality": quality.to_dict()},
+        )
+
+    def assess(self, prediction: Prediction) -> QualityReport:
+        """Lesion confidences and the case's QC verdict (see :mod:`smoothseg.postprocess.quality`).
+
+        The liver HU range the model was trained on comes from its bundle when recorded.
+        """
+        bundle = self.tumor if self.tumor is not None else self.liver
+        return assess_quality(
+            prediction.image,
+            prediction.liver,
+            prediction.tumor,
+            prediction.tumor_probability,
+            quality_config_for(bundle.training, self.quality),
         )
 
     def predict(self, volume: Volume) -> Prediction:

@@ -6,8 +6,12 @@ Fields (schema ``smoothseg-statistics`` version 2):
   synthetic data, e.g. the shipped default model).
 * ``input`` — path, format, DICOM series UID, native shape, spacing and orientation.
 * ``liver_ml`` (tumor included), ``tumor_ml``, ``tlvr`` (tumor / liver volume; ``null``
-  without liver), ``lesion_count``, ``lesions`` (largest first; see
-  :class:`~smoothseg.postprocess.lesions.LesionStats`).
+  without liver), ``lesion_count``, ``uncertain_lesion_count``, ``lesions`` (largest first; see
+  :class:`~smoothseg.postprocess.lesions.LesionStats`, each with its confidence: mean
+  probability, contrast to the surrounding liver, CNR, ``confidence`` = ``confident`` or
+  ``uncertain`` and the ``reasons``; see :mod:`smoothseg.postprocess.confidence`).
+* ``quality`` — the case's QC verdict (liver volume, median HU and noise, edge contact, the
+  thresholds used; its warnings are also in ``warnings``), ``null`` when no liver was found.
 * ``model`` — bundle ids, stages, provenance; ``inference`` — the
   :class:`~smoothseg.inference.InferenceConfig`; ``postprocess`` — the
   :class:`~smoothseg.postprocess.PostprocessConfig`; ``requested`` — the output options;
@@ -47,6 +51,9 @@ def statistics_document(
     tumor_ml = float(np.count_nonzero(prediction.tumor & prediction.liver)) * voxel_ml
     native = image.native_grid
     source = image.source
+    details = dict(prediction.details)
+    quality = dict(details.pop("quality", None) or {})
+    records = _with_confidence([lesion.to_dict() for lesion in lesions], quality.pop("lesions", []))
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -65,15 +72,37 @@ def statistics_document(
         "tumor_ml": round(tumor_ml, 3),
         "tlvr": round(tumor_ml / liver_ml, 6) if liver_ml > 0 else None,
         "lesion_count": len(lesions),
-        "lesions": [lesion.to_dict() for lesion in lesions],
+        "uncertain_lesion_count": sum(r.get("confidence") == "uncertain" for r in records),
+        "lesions": records,
+        "quality": quality or None,
         "coordinates": "centroid_ras_mm: RAS+ (NIfTI/Slicer); centroid_lps_mm: LPS (DICOM/ITK)",
         "model": model,
         "inference": options.inference.to_dict(),
         "postprocess": options.postprocess.to_dict(),
         "requested": options.outputs,
-        "details": prediction.details,
+        "details": details,
         "timings_s": {k: round(v, 3) for k, v in prediction.timings_s.items()},
         "versions": package_versions("torch", "monai", "numpy", "scikit-image", python=True),
         "outputs": dict(outputs or {}),
     }
     return doc
+
+
+#: Confidence fields that repeat a measurement already in the lesion's own record.
+_REPEATED = ("index", "volume_ml", "voxels", "mean_hu")
+
+
+def _with_confidence(
+    records: list[dict[str, Any]], confidences: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Lesion records with their confidence fields (same lesions, same numbering)."""
+    if not confidences:
+        return records
+    if [(r["index"], r["voxels"]) for r in records] != [
+        (c["index"], c["voxels"]) for c in confidences
+    ]:
+        raise ValueError("lesion statistics and confidences describe different lesions")
+    return [
+        {**record, **{k: v for k, v in conf.items() if k not in _REPEATED}}
+        for record, conf in zip(records, confidences, strict=True)
+    ]
