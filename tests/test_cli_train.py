@@ -98,7 +98,7 @@ def test_train_tumor_with_soft_labels_and_config(
     ("extra", "message"),
     [
         (["lung"], "unknown stage"),
-        (["liver", "--soft-labels", "x.csv"], "tumor stage only"),
+        (["liver", "--soft-labels", "x.csv"], "not used by the liver stage"),
         (["liver", "--replication", "9"], "no split 'replication_9'"),
         (["liver", "--preset", "huge"], "unknown preset"),
         (["liver", "--resume"], "config.json"),

@@ -241,3 +241,35 @@ def test_bad_inputs_are_clear_errors() -> None:
     assert squeezed.total.item() == pytest.approx(
         loss.compute(logits, target, soft_tlvr=torch.tensor([0.1, 0.2])).total.item()
     )
+
+
+def test_loss_registry_picks_the_knowledge_informed_loss_wherever_alpha_is_positive() -> None:
+    from smoothseg.training import LOSSES, build_loss, loss_name
+
+    assert set(LOSSES) == {"dice_focal", "knowledge_informed"}
+    assert type(build_loss(LossConfig(alpha=0.5), classes=3)) is KnowledgeInformedLoss
+    assert type(build_loss(LossConfig(alpha=0.0), classes=3)) is SegmentationLoss
+    # the liver model has no tumor class: no TLVR term whatever α says
+    assert loss_name(LossConfig(alpha=0.5), classes=2) == "dice_focal"
+    named = LossConfig(name="knowledge_informed", alpha=0.0)
+    assert type(build_loss(named, classes=3)) is KnowledgeInformedLoss
+    with pytest.raises(LossInputError, match="needs a tumor class"):
+        build_loss(named, classes=2)
+    with pytest.raises(LossInputError, match="valid: auto, dice_focal, knowledge_informed"):
+        LossConfig(name="mse")
+    with pytest.raises(LossInputError, match="no TLVR term"):
+        LossConfig(name="dice_focal", alpha=0.5)
+
+
+def test_every_registered_loss_takes_the_same_arguments() -> None:
+    from smoothseg.training import LOSSES
+
+    logits, target = make_batch()
+    soft = torch.tensor([0.1, 0.2, 0.3])
+    for name, cls in LOSSES.items():
+        terms = cls(LossConfig(alpha=0.5 if name == "knowledge_informed" else 0.0)).compute(
+            logits, target, vae_loss=None, soft_tlvr=soft
+        )
+        assert math.isfinite(float(terms.total)), name
+    plain = SegmentationLoss(LossConfig(alpha=0.0))
+    assert float(plain.compute(logits, target, soft_tlvr=soft).tlvr) == 0.0

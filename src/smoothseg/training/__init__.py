@@ -20,19 +20,22 @@ from smoothseg.training.config import (
 )
 from smoothseg.training.data import read_soft_labels, select_split, stage_data
 from smoothseg.training.losses import (
+    LOSSES,
     KnowledgeInformedLoss,
     LossConfig,
-    LossInputError,
     LossTerms,
     SegmentationLoss,
     TlvrRegion,
-    predicted_tlvr,
+    build_loss,
+    loss_name,
 )
 from smoothseg.training.run import RESUMABLE, resume_changes, resume_config, train
+from smoothseg.training.tlvr import LossInputError, predicted_tlvr
 from smoothseg.training.trainer import Trainer, TrainResult
 from smoothseg.training.validation import ValidationResult, dice_score, validate
 
 __all__ = [
+    "LOSSES",
     "PRESETS",
     "RESUMABLE",
     "Bundle",
@@ -47,10 +50,12 @@ __all__ = [
     "TrainResult",
     "Trainer",
     "ValidationResult",
+    "build_loss",
     "build_train_config",
     "dice_score",
     "load_bundle",
     "load_train_config",
+    "loss_name",
     "predicted_tlvr",
     "read_config_file",
     "read_soft_labels",

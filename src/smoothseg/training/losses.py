@@ -26,13 +26,11 @@ from monai.losses.dice import DiceLoss
 from monai.losses.focal_loss import FocalLoss
 from torch import Tensor, nn
 
-from smoothseg.errors import SmoothsegError
+from smoothseg.training.tlvr import LossInputError, predicted_tlvr
 
 TlvrRegion = Literal["label", "crop"]
-
-
-class LossInputError(SmoothsegError, ValueError):
-    """Tensors given to a loss have inconsistent shapes or values."""
+#: ``auto``: the knowledge-informed loss wherever α > 0 and the model has a tumor class.
+LOSS_NAMES = ("auto", "dice_focal", "knowledge_informed")
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,8 @@ class LossConfig:
     """Loss weights and options; defaults follow the paper and its references.
 
     Attributes:
+        name: Loss from :data:`LOSSES`; ``auto`` (default) picks ``knowledge_informed`` where
+            α > 0 and the model has a tumor class, else ``dice_focal`` (:func:`loss_name`).
         lambda_focal: λf of eq. 4 (the paper does not state it; 1 as MONAI's DiceFocalLoss).
         lambda_dice: λd of eq. 4 (idem, 1).
         alpha: α of eq. 2, weight of the TLVR soft-label term (SB2 ``lambda_weak``: 0.5 or 0.6).
@@ -61,6 +61,7 @@ class LossConfig:
 
     """
 
+    name: str = "auto"
     lambda_focal: float = 1.0
     lambda_dice: float = 1.0
     alpha: float = 0.5
@@ -85,6 +86,13 @@ class LossConfig:
         bad = [f"{k}={v}" for k, v in weights.items() if not v >= 0.0]
         if bad:
             raise LossInputError(f"loss weights must be >= 0: {', '.join(bad)}")
+        if self.name not in LOSS_NAMES:
+            raise LossInputError(f"unknown loss {self.name!r}; valid: {', '.join(LOSS_NAMES)}")
+        if self.name == "dice_focal" and self.alpha > 0:
+            raise LossInputError(
+                f"loss dice_focal has no TLVR term but alpha = {self.alpha}; set alpha = 0 "
+                "or use knowledge_informed"
+            )
         if self.tlvr_eps <= 0 or self.dice_smooth < 0:
             raise LossInputError("tlvr_eps must be > 0 and dice_smooth >= 0")
         if self.tlvr_region not in ("label", "crop"):
@@ -120,64 +128,6 @@ class LossTerms:
         """The scalar terms as floats, for logs."""
         names = ("total", "dice", "focal", "tlvr", "vae")
         return {k: float(getattr(self, k).detach()) for k in names}
-
-
-def predicted_tlvr(
-    probabilities: Tensor,
-    region_mask: Tensor | None = None,
-    *,
-    liver_channel: int = 1,
-    tumor_channel: int = 2,
-    eps: float = 1e-6,
-) -> Tensor:
-    """Soft tumor-to-liver volume ratio of each sample (eq. 1 on probabilities).
-
-    ``R̂_b = Σ_v m_v p_tumor,v / (Σ_v m_v p_liver,v + Σ_v m_v p_tumor,v + eps)``.
-
-    Args:
-        probabilities: Softmax output ``[B, C, *spatial]`` (not logits).
-        region_mask: Voxels to sum over, ``[B, *spatial]`` or ``[B, 1, *spatial]`` (bool or
-            0/1); ``None`` sums over every voxel.
-        liver_channel: Channel of the liver class.
-        tumor_channel: Channel of the tumor class.
-        eps: Keeps the ratio finite when the region holds no liver/tumor probability.
-
-    Returns:
-        ``[B]`` ratios in ``[0, 1)``, differentiable w.r.t. ``probabilities``.
-
-    Raises:
-        LossInputError: Values outside [0, 1] (logits passed by mistake) or bad shapes.
-
-    """
-    if probabilities.ndim < 3 or probabilities.shape[1] <= max(liver_channel, tumor_channel):
-        raise LossInputError(
-            f"probabilities must be [B, C, *spatial] with liver/tumor channels "
-            f"{liver_channel}/{tumor_channel}, got {list(probabilities.shape)}"
-        )
-    with torch.no_grad():
-        low, high = float(probabilities.min()), float(probabilities.max())
-    if low < -1e-6 or high > 1 + 1e-6:
-        raise LossInputError(
-            f"probabilities must lie in [0, 1], got [{low:.3g}, {high:.3g}]: "
-            "apply softmax to the logits first"
-        )
-    tumor = probabilities[:, tumor_channel]
-    liver = probabilities[:, liver_channel]
-    if region_mask is not None:
-        mask = _spatial_mask(region_mask, tumor.shape).to(tumor.dtype)
-        tumor = tumor * mask
-        liver = liver * mask
-    tumor_sum = tumor.flatten(1).sum(1)
-    liver_sum = liver.flatten(1).sum(1)
-    return tumor_sum / (liver_sum + tumor_sum + eps)
-
-
-def _spatial_mask(mask: Tensor, shape: torch.Size) -> Tensor:
-    if mask.ndim == len(shape) + 1 and mask.shape[1] == 1:
-        mask = mask[:, 0]
-    if mask.shape != shape:
-        raise LossInputError(f"region mask {list(mask.shape)} does not match {list(shape)}")
-    return mask
 
 
 def _labels(logits: Tensor, target: Tensor) -> Tensor:
@@ -250,7 +200,13 @@ class SegmentationLoss(nn.Module):
         return total, dice, focal, vae
 
     def compute(
-        self, logits: Tensor, target: Tensor, *, vae_loss: Tensor | None = None
+        self,
+        logits: Tensor,
+        target: Tensor,
+        *,
+        vae_loss: Tensor | None = None,
+        soft_tlvr: Tensor | None = None,
+        has_soft_label: Tensor | None = None,
     ) -> LossTerms:
         """Evaluate the loss.
 
@@ -258,6 +214,10 @@ class SegmentationLoss(nn.Module):
             logits: Raw network output ``[B, C, *spatial]``.
             target: Class indices ``[B, 1, *spatial]`` or ``[B, *spatial]``.
             vae_loss: Auxiliary loss from ``model.forward_with_aux`` (``None`` when absent).
+            soft_tlvr: Ignored here (this loss has no TLVR term); every loss of
+                :data:`LOSSES` takes the same arguments, so the trainer never asks which
+                one it holds.
+            has_soft_label: Ignored likewise.
 
         Returns:
             The total and its parts.
@@ -268,10 +228,18 @@ class SegmentationLoss(nn.Module):
         return LossTerms(total, dice.detach(), focal.detach(), zero, vae.detach())
 
     def forward(
-        self, logits: Tensor, target: Tensor, *, vae_loss: Tensor | None = None
+        self,
+        logits: Tensor,
+        target: Tensor,
+        *,
+        vae_loss: Tensor | None = None,
+        soft_tlvr: Tensor | None = None,
+        has_soft_label: Tensor | None = None,
     ) -> LossTerms:
         """Same as :meth:`compute`."""
-        return self.compute(logits, target, vae_loss=vae_loss)
+        return self.compute(
+            logits, target, vae_loss=vae_loss, soft_tlvr=soft_tlvr, has_soft_label=has_soft_label
+        )
 
 
 class KnowledgeInformedLoss(SegmentationLoss):
@@ -366,3 +334,37 @@ class KnowledgeInformedLoss(SegmentationLoss):
         return self.compute(
             logits, target, vae_loss=vae_loss, soft_tlvr=soft_tlvr, has_soft_label=has_soft_label
         )
+
+
+#: Loss name → class (each takes a :class:`LossConfig`); ``auto`` resolves by :func:`loss_name`.
+LOSSES: dict[str, type[SegmentationLoss]] = {
+    "dice_focal": SegmentationLoss,
+    "knowledge_informed": KnowledgeInformedLoss,
+}
+
+
+def loss_name(config: LossConfig, *, classes: int) -> str:
+    """The registered loss ``config`` asks for (``auto``: knowledge-informed where α > 0).
+
+    Args:
+        config: Loss settings.
+        classes: Output channels of the model; the TLVR term needs a tumor class.
+
+    """
+    if config.name != "auto":
+        return config.name
+    has_tumor = classes > max(config.liver_label, config.tumor_label)
+    return "knowledge_informed" if config.alpha > 0 and has_tumor else "dice_focal"
+
+
+def build_loss(config: LossConfig, *, classes: int) -> SegmentationLoss:
+    """The loss ``config`` names, built from :data:`LOSSES`.
+
+    Raises:
+        LossInputError: The knowledge-informed loss for a model without a tumor class.
+
+    """
+    name = loss_name(config, classes=classes)
+    if name == "knowledge_informed" and classes <= max(config.liver_label, config.tumor_label):
+        raise LossInputError(f"the knowledge-informed loss needs a tumor class; got {classes}")
+    return LOSSES[name](config)

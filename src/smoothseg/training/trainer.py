@@ -66,7 +66,7 @@ from smoothseg.training.fastpath import (
     needs_scaler,
 )
 from smoothseg.training.interrupt import raise_if_interrupted
-from smoothseg.training.losses import KnowledgeInformedLoss, LossTerms, SegmentationLoss
+from smoothseg.training.losses import LossTerms, SegmentationLoss
 from smoothseg.training.report import write_curves, write_metrics
 from smoothseg.training.validation import validate
 
@@ -111,7 +111,20 @@ def resolve_device(name: str) -> torch.device:
 
 
 class Trainer:
-    """One stage's training run (see the module docs). Use :func:`train` unless customising."""
+    """One stage's training run (see the module docs). Use :func:`train` unless customising.
+
+    Args:
+        config: Resolved training config.
+        data: The stage's datasets.
+        run_dir: Run folder.
+        loss: The loss to minimise, e.g. ``build_loss(config.loss, classes=...)`` (see
+            :data:`smoothseg.training.losses.LOSSES`); it receives every batch's soft labels
+            and uses them or not.
+        progress: Show a progress bar.
+        dist: Distributed context (``None``: one process).
+        checksum_dir: Debug: per-step weight checksums of each rank.
+
+    """
 
     def __init__(
         self,
@@ -119,6 +132,7 @@ class Trainer:
         data: StageData,
         run_dir: Path,
         *,
+        loss: SegmentationLoss,
         progress: bool = True,
         dist: DistContext | None = None,
         checksum_dir: Path | None = None,
@@ -138,11 +152,7 @@ class Trainer:
         )
         # what a step calls: (logits, aux); DDP-wrapped when distributed, compiled if asked
         self.net = maybe_compile(training_module(self.model, self.dist, self.device), config)
-        self.loss = (
-            KnowledgeInformedLoss(config.loss)
-            if config.stage == "tumor"
-            else SegmentationLoss(config.loss)
-        )
+        self.loss = loss
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
@@ -204,11 +214,13 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
             logits, aux = self.net(image)
         vae = None if aux is None else aux.float()
-        if isinstance(self.loss, KnowledgeInformedLoss):
-            soft = torch.as_tensor(batch["soft_tlvr"], dtype=torch.float32)
-            terms = self.loss.compute(logits.float(), label, vae_loss=vae, soft_tlvr=soft)
-        else:
-            terms = self.loss.compute(logits.float(), label, vae_loss=vae)
+        soft = batch.get("soft_tlvr")
+        terms = self.loss.compute(
+            logits.float(),
+            label,
+            vae_loss=vae,
+            soft_tlvr=None if soft is None else torch.as_tensor(soft, dtype=torch.float32),
+        )
         if self.scaler is not None:
             self.scaler.scale(terms.total).backward()
             self.scaler.step(self.optimizer)
