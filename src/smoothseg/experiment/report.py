@@ -87,8 +87,13 @@ def scale_section(
         _stage_line("liver (global)", st.liver),
         _stage_line("tumor (local), smoothed", config.tumor_config(smoothing=True)),
         _stage_line("tumor (local), unsmoothed", config.tumor_config(smoothing=False)),
-        *(_stage_line(f"multi-class {m}", st.multiclass[m]) for m in config.baselines),
-        _stage_line(f"ablation I: multi-class {config.ablation_model}", config.ablation_config()),
+        *(
+            _stage_line(
+                f"multi-class {m}" + (" (ablation I)" if m == config.ablation_model else ""),
+                st.multiclass[m],
+            )
+            for m in config.multiclass_models
+        ),
         "",
     ]
     if config.notes:
