@@ -4,8 +4,10 @@ Training (random parts after the cached deterministic prefix)::
 
     liver / multiclass: LoadCachedCased → Resampled → GlobalViewd | SpatialPadd(ROI) →
         RandSpatialCropSamplesd(ROI) → augmentation → Finalized
-    tumor:              LoadCachedCased → Resampled → LiverRegiond | RandLiverMaskd →
-        RandCropByPosNegLabeld(ROI, pos/neg) → augmentation → Finalized
+    tumor:              LoadCachedCased → Resampled → WholeTlvrCountsd → LiverRegiond |
+        RandLiverMaskd → RandCropByPosNegLabeld(ROI, pos/neg) → augmentation → Finalized
+
+(multi-class training also counts the whole reference, ``WholeTlvrCountsd``, before its view).
 
 Validation drops the random parts and keeps whole volumes (liver / multiclass) or the whole
 ground-truth liver box (tumor, via :class:`LocalViewd`, which adds ``mask``). Items enter as
@@ -43,6 +45,7 @@ from smoothseg.preprocess.dict_transforms import (
     LocalViewd,
     RandLiverMaskd,
     Resampled,
+    WholeTlvrCountsd,
 )
 
 KEYS = ["image", "label"]
@@ -108,6 +111,8 @@ def train_transforms(stage: str, config: StageConfig) -> Compose:
     """
     _check(stage, config)
     steps = _prefix(stage, config)
+    if stage != "liver":  # the whole reference's TLVR counts, before any crop
+        steps.append(WholeTlvrCountsd())
     roi = config.roi_size
     if isinstance(config, TumorStageConfig):
         steps += [

@@ -8,7 +8,10 @@ Paper eqs. 2-6 (tumor stage)::
   by the clinical regression.
 * ``R̂_i`` is the TLVR of the network's prediction, from **softmax probabilities** so that it is
   differentiable: ``R̂ = Σ p_tumor / (Σ p_liver + Σ p_tumor + eps)``, the sums running over the
-  sample's **liver region** (see :func:`predicted_tlvr` and :class:`LossConfig.tlvr_region`).
+  sample's **liver region** (see :class:`LossConfig.tlvr_region`). R is a whole-liver ratio
+  and the sample a patch, so by default (``tlvr_scope="patient"``) the patch's prediction is
+  put into the rest of the patient's reference liver and the whole liver's R̂ is compared
+  (:func:`~smoothseg.training.tlvr.patient_tlvr`): like with like.
 * The mean runs over the n samples of the batch that have a soft label; each sample is compared
   with its own patient's label; samples without one (or with an empty liver region) are skipped,
   and with none the term is exactly 0. ``α = 0`` gives exactly ``λf·focal + λd·dice``.
@@ -26,9 +29,15 @@ from monai.losses.dice import DiceLoss
 from monai.losses.focal_loss import FocalLoss
 from torch import Tensor, nn
 
-from smoothseg.training.tlvr import LossInputError, predicted_tlvr
+from smoothseg.training.tlvr import (
+    LossInputError,
+    class_labels,
+    patient_tlvr,
+    predicted_tlvr,
+)
 
 TlvrRegion = Literal["label", "crop"]
+TlvrScope = Literal["patient", "patch"]
 #: ``auto``: the knowledge-informed loss wherever α > 0 and the model has a tumor class.
 LOSS_NAMES = ("auto", "dice_focal", "knowledge_informed")
 
@@ -56,6 +65,12 @@ class LossConfig:
             voxels of the sample, i.e. "the liver mask including tumor" of eq. 1 that also
             defined the tumor-stage crop and its outside-liver masking; ``crop``: every voxel of
             the input patch.
+        tlvr_scope: What R̂ measures. ``patient`` (default): the whole liver's TLVR with the
+            patch predicted and the rest of the case taken from its reference, the quantity
+            the soft label predicts (needs the sampler's ``whole_tlvr_voxels``; without them
+            the patch is taken as the whole liver); ``patch``: the patch's own TLVR (the
+            earlier behaviour, which penalises a perfect prediction of a patch whose tumor
+            share differs from the patient's).
         liver_label: Class index of liver in targets and logits.
         tumor_label: Class index of tumor.
 
@@ -72,6 +87,7 @@ class LossConfig:
     dice_smooth: float = 1e-5
     tlvr_eps: float = 1e-6
     tlvr_region: TlvrRegion = "label"
+    tlvr_scope: TlvrScope = "patient"
     liver_label: int = 1
     tumor_label: int = 2
 
@@ -97,6 +113,8 @@ class LossConfig:
             raise LossInputError("tlvr_eps must be > 0 and dice_smooth >= 0")
         if self.tlvr_region not in ("label", "crop"):
             raise LossInputError(f"tlvr_region must be 'label' or 'crop', got {self.tlvr_region!r}")
+        if self.tlvr_scope not in ("patient", "patch"):
+            raise LossInputError(f"tlvr_scope must be 'patient' or 'patch': {self.tlvr_scope!r}")
         if self.liver_label == self.tumor_label or min(self.liver_label, self.tumor_label) < 1:
             raise LossInputError("liver_label and tumor_label must differ and be >= 1")
 
@@ -128,26 +146,6 @@ class LossTerms:
         """The scalar terms as floats, for logs."""
         names = ("total", "dice", "focal", "tlvr", "vae")
         return {k: float(getattr(self, k).detach()) for k in names}
-
-
-def _labels(logits: Tensor, target: Tensor) -> Tensor:
-    """Target as ``[B, 1, *spatial]`` class indices, checked against ``logits``."""
-    if logits.ndim < 3 or logits.shape[1] < 2:
-        raise LossInputError(f"logits must be [B, C>=2, *spatial], got {list(logits.shape)}")
-    if target.ndim == logits.ndim - 1:
-        target = target.unsqueeze(1)
-    if target.ndim != logits.ndim or target.shape[1] != 1 or target.shape[2:] != logits.shape[2:]:
-        raise LossInputError(
-            f"target must be [B, 1, *spatial] class indices matching logits "
-            f"{list(logits.shape)}, got {list(target.shape)}"
-        )
-    if target.shape[0] != logits.shape[0]:
-        raise LossInputError(
-            f"batch sizes differ: logits {logits.shape[0]}, target {target.shape[0]}"
-        )
-    if target.numel() and (int(target.min()) < 0 or int(target.max()) >= logits.shape[1]):
-        raise LossInputError(f"target labels must be in [0, {logits.shape[1] - 1}]")
-    return target
 
 
 class SegmentationLoss(nn.Module):
@@ -207,6 +205,7 @@ class SegmentationLoss(nn.Module):
         vae_loss: Tensor | None = None,
         soft_tlvr: Tensor | None = None,
         has_soft_label: Tensor | None = None,
+        whole_voxels: Tensor | None = None,
     ) -> LossTerms:
         """Evaluate the loss.
 
@@ -218,12 +217,13 @@ class SegmentationLoss(nn.Module):
                 :data:`LOSSES` takes the same arguments, so the trainer never asks which
                 one it holds.
             has_soft_label: Ignored likewise.
+            whole_voxels: Ignored likewise.
 
         Returns:
             The total and its parts.
 
         """
-        total, dice, focal, vae = self.hard_terms(logits, _labels(logits, target), vae_loss)
+        total, dice, focal, vae = self.hard_terms(logits, class_labels(logits, target), vae_loss)
         zero = logits.new_zeros(())
         return LossTerms(total, dice.detach(), focal.detach(), zero, vae.detach())
 
@@ -235,10 +235,16 @@ class SegmentationLoss(nn.Module):
         vae_loss: Tensor | None = None,
         soft_tlvr: Tensor | None = None,
         has_soft_label: Tensor | None = None,
+        whole_voxels: Tensor | None = None,
     ) -> LossTerms:
         """Same as :meth:`compute`."""
         return self.compute(
-            logits, target, vae_loss=vae_loss, soft_tlvr=soft_tlvr, has_soft_label=has_soft_label
+            logits,
+            target,
+            vae_loss=vae_loss,
+            soft_tlvr=soft_tlvr,
+            has_soft_label=has_soft_label,
+            whole_voxels=whole_voxels,
         )
 
 
@@ -253,6 +259,7 @@ class KnowledgeInformedLoss(SegmentationLoss):
         vae_loss: Tensor | None = None,
         soft_tlvr: Tensor | None = None,
         has_soft_label: Tensor | None = None,
+        whole_voxels: Tensor | None = None,
     ) -> LossTerms:
         """Evaluate the loss.
 
@@ -263,26 +270,29 @@ class KnowledgeInformedLoss(SegmentationLoss):
             soft_tlvr: ``[B]`` soft label R of each sample's own patient, in batch order.
             has_soft_label: ``[B]`` bool, which samples have a soft label; ``None`` means the
                 finite entries of ``soft_tlvr``. Values where it is false are never read.
+            whole_voxels: ``[B, 2]`` reference tumor and liver-incl.-tumor voxels of each
+                sample's whole case (``tlvr_scope="patient"``; ``None``: the patch's own).
 
         Returns:
             The total and its parts, with R̂ per sample and the samples used.
 
         """
         c = self.config
-        labels = _labels(logits, target)
+        labels = class_labels(logits, target)
         total, dice, focal, vae = self.hard_terms(logits, labels, vae_loss)
         used = self._used(logits.shape[0], soft_tlvr, has_soft_label, logits.device)
         region = None
         if c.tlvr_region == "label":
             region = (labels == c.liver_label) | (labels == c.tumor_label)
             used = used & region.flatten(1).any(1)
-        r_hat = predicted_tlvr(
-            torch.softmax(logits, dim=1),
-            region,
-            liver_channel=c.liver_label,
-            tumor_channel=c.tumor_label,
-            eps=c.tlvr_eps,
-        )
+        probabilities = torch.softmax(logits, dim=1)
+        channels = {"liver_channel": c.liver_label, "tumor_channel": c.tumor_label}
+        if c.tlvr_scope == "patient" and whole_voxels is not None:
+            r_hat = patient_tlvr(
+                probabilities, labels, whole_voxels, region, eps=c.tlvr_eps, **channels
+            )
+        else:
+            r_hat = predicted_tlvr(probabilities, region, eps=c.tlvr_eps, **channels)
         tlvr = logits.new_zeros(())
         if soft_tlvr is not None and bool(used.any()):
             # Select first, then subtract: missing labels (e.g. NaN) never enter the graph.
@@ -329,10 +339,16 @@ class KnowledgeInformedLoss(SegmentationLoss):
         vae_loss: Tensor | None = None,
         soft_tlvr: Tensor | None = None,
         has_soft_label: Tensor | None = None,
+        whole_voxels: Tensor | None = None,
     ) -> LossTerms:
         """Same as :meth:`compute`."""
         return self.compute(
-            logits, target, vae_loss=vae_loss, soft_tlvr=soft_tlvr, has_soft_label=has_soft_label
+            logits,
+            target,
+            vae_loss=vae_loss,
+            soft_tlvr=soft_tlvr,
+            has_soft_label=has_soft_label,
+            whole_voxels=whole_voxels,
         )
 
 

@@ -214,12 +214,13 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
             logits, aux = self.net(image)
         vae = None if aux is None else aux.float()
-        soft = batch.get("soft_tlvr")
+        soft, whole = batch.get("soft_tlvr"), batch.get("whole_tlvr_voxels")
         terms = self.loss.compute(
             logits.float(),
             label,
             vae_loss=vae,
             soft_tlvr=None if soft is None else torch.as_tensor(soft, dtype=torch.float32),
+            whole_voxels=None if whole is None else torch.as_tensor(whole, dtype=torch.float32),
         )
         if self.scaler is not None:
             self.scaler.scale(terms.total).backward()
