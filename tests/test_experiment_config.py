@@ -162,3 +162,12 @@ def test_ablation_one_is_the_plain_multiclass_model(name: str) -> None:
     assert sorted(n for n in steps if n.startswith("multiclass_")) == sorted(
         f"multiclass_{m}" for m in config.multiclass_models
     )
+
+
+def test_minimum_lesion_filter_is_a_stated_option_off_by_default() -> None:
+    """Fix 5: the paper has no minimum-lesion filter; a config may still turn one on."""
+    for name in SHIPPED:
+        assert load_experiment_config(name).predict.min_lesion_mm3 == 0.0
+    on = experiment_config_from_dict({"predict": {"min_lesion_mm3": 25.0}})
+    assert on.predict.min_lesion_mm3 == 25.0
+    assert experiment_config_from_dict({}).predict.min_lesion_mm3 == 0.0

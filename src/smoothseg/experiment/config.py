@@ -16,7 +16,8 @@ An experiment file (YAML; shipped: ``paper`` and ``cpu-small`` in
     stage_training: {tumor: {train: {max_epochs: 24}}}   # laid over `training` for one stage
     clinical: {...}             # ClinicalConfig fields (the soft-label regression)
     clinical_table: null        # path; default: found next to the data (see experiment.data)
-    predict: {...}              # PredictConfig fields (``refine`` is switched per variant)
+    predict: {...}              # PredictConfig fields (``refine`` is switched per variant;
+                                # min_lesion_mm3 defaults to 0 here: the paper has no filter)
     evaluation: {...}           # size_rule, size_threshold_cm, percentile, lesion_iou_threshold
     figure_cases: 3             # test cases shown in the sample-segmentation figure
     phantom: {cases, seed, size, shape, spacing_mm}   # the cohort `smoothseg demo` generates
@@ -125,7 +126,9 @@ class ExperimentConfig:
         stages: The resolved training configs.
         clinical: Settings of the clinical soft-label regression.
         clinical_table: Clinical table path (``None``: found next to the data).
-        predict: Inference and post-processing options (``refine`` switched per variant).
+        predict: Inference and post-processing options (``refine`` switched per variant). The
+            minimum-lesion filter ``min_lesion_mm3`` is off (0) unless the file sets it: the
+            paper has none.
         size_rule: Size-group rule of Table 4 (``mask``: largest lesion of the reference).
         size_threshold_cm: Table 4 threshold (10 cm).
         percentile: HD percentile (95).
@@ -157,7 +160,7 @@ class ExperimentConfig:
     stage_training: Mapping[str, Any] = field(default_factory=dict)
     clinical: ClinicalConfig = field(default_factory=ClinicalConfig)
     clinical_table: str | None = None
-    predict: PredictConfig = field(default_factory=PredictConfig)
+    predict: PredictConfig = field(default_factory=lambda: PredictConfig(min_lesion_mm3=0.0))
     size_rule: str = "mask"
     size_threshold_cm: float = 10.0
     percentile: float = 95.0
@@ -315,6 +318,7 @@ def experiment_config_from_dict(
         values["clinical"] = ClinicalConfig(**_tuples(clinical))
         predict = _section(data, "predict")
         check_keys(predict, {f.name for f in fields(PredictConfig)}, "predict")
+        predict.setdefault("min_lesion_mm3", 0.0)  # the paper filters no lesion by size
         values["predict"] = PredictConfig(**_tuples(predict))
         phantom = _section(data, "phantom")
         check_keys(phantom, {f.name for f in fields(PhantomSettings)}, "phantom")

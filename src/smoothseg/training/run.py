@@ -202,8 +202,18 @@ def train(
     stage = stage_data(config, data, split, labels)
     checksums = None if checksum_dir is None else Path(checksum_dir)
     loss = build_loss(config.loss, classes=config.model.out_channels)
+    provenance = {
+        k: info[k] for k in ("loss", "alpha_effective", "soft_label_train_cases", "soft_labels")
+    }
     trainer = Trainer(
-        config, stage, run, loss=loss, progress=progress, dist=ctx, checksum_dir=checksums
+        config,
+        stage,
+        run,
+        loss=loss,
+        progress=progress,
+        dist=ctx,
+        checksum_dir=checksums,
+        provenance={**provenance, "train_cases": len(split.train)},
     )
     if resume:
         trainer.restore(load_checkpoint(run / "last.pt", trainer.device))

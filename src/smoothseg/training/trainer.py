@@ -123,6 +123,8 @@ class Trainer:
         progress: Show a progress bar.
         dist: Distributed context (``None``: one process).
         checksum_dir: Debug: per-step weight checksums of each rank.
+        provenance: Recorded in the bundle's ``training`` section (e.g. the loss, effective
+            α and how many training cases had a soft label).
 
     """
 
@@ -136,6 +138,7 @@ class Trainer:
         progress: bool = True,
         dist: DistContext | None = None,
         checksum_dir: Path | None = None,
+        provenance: Mapping[str, Any] | None = None,
     ) -> None:
         self.config = config
         self.data = data
@@ -153,6 +156,7 @@ class Trainer:
         # what a step calls: (logits, aux); DDP-wrapped when distributed, compiled if asked
         self.net = maybe_compile(training_module(self.model, self.dist, self.device), config)
         self.loss = loss
+        self.provenance = dict(provenance or {})
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
@@ -370,6 +374,7 @@ class Trainer:
             "val_dice": self.best_score,
             "epochs_run": self.epoch,
             "run": str(self.run.resolve()),
+            **self.provenance,
         }
         bundle = save_bundle(
             self.run / "bundle", model, self.config, training=training, overwrite=True
