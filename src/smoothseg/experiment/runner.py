@@ -12,8 +12,8 @@ Output folder ``OUT/``::
                              evaluation/ (cases.csv, predictions/<variant>/<case>.nii.gz)
     results/cases.csv        every replication's per-case results
     tables/                  table2_liver, table3_tumor, table4_tumor_size, table5_ablation
-                             (.md, .csv, .tex)
-    figures/                 figure_d1_smoothing.png, figure4_samples.png
+                             (pooled) and <name>_per_case (.md, .csv, .tex), with p-values
+    figures/                 figure_c1_steps.png, figure_d1_smoothing.png, figure4_samples.png
     report.md
 
 Every step folder holds ``step_config.json`` and, once finished, ``done.json`` (written last);
