@@ -54,6 +54,9 @@ class LossConfig:
         alpha: α of eq. 2, weight of the TLVR soft-label term (SB2 ``lambda_weak``: 0.5 or 0.6).
         vae_weight: Weight of SegResNetVAE's VAE loss (0.1, Myronenko 2018).
         focal_gamma: γ of eq. 6 (2, Lin et al. 2017).
+        class_weights: Per-class weights of the focal term (background, liver[, tumor]);
+            empty (default, the paper's) weighs every class 1. A larger tumor weight balances
+            the sparse tumor class at small training budgets.
         dice_include_background: Include the background class in Dice. Default false: the
             background of a masked liver crop is large and trivially right, and averaging it in
             dilutes the liver/tumor Dice gradient. Focal always uses every class (its softmax
@@ -82,6 +85,7 @@ class LossConfig:
     alpha: float = 0.5
     vae_weight: float = 0.1
     focal_gamma: float = 2.0
+    class_weights: tuple[float, ...] = ()
     dice_include_background: bool = False
     dice_squared: bool = True
     dice_smooth: float = 1e-5
@@ -102,6 +106,9 @@ class LossConfig:
         bad = [f"{k}={v}" for k, v in weights.items() if not v >= 0.0]
         if bad:
             raise LossInputError(f"loss weights must be >= 0: {', '.join(bad)}")
+        object.__setattr__(self, "class_weights", tuple(float(w) for w in self.class_weights))
+        if any(not w > 0 for w in self.class_weights):
+            raise LossInputError(f"class_weights must be > 0, got {list(self.class_weights)}")
         if self.name not in LOSS_NAMES:
             raise LossInputError(f"unknown loss {self.name!r}; valid: {', '.join(LOSS_NAMES)}")
         if self.name == "dice_focal" and self.alpha > 0:
@@ -169,7 +176,11 @@ class SegmentationLoss(nn.Module):
             smooth_dr=c.dice_smooth,
         )
         self.focal = FocalLoss(
-            include_background=True, to_onehot_y=True, gamma=c.focal_gamma, use_softmax=True
+            include_background=True,
+            to_onehot_y=True,
+            gamma=c.focal_gamma,
+            use_softmax=True,
+            weight=list(c.class_weights) or None,
         )
 
     def hard_terms(
