@@ -273,3 +273,16 @@ def test_every_registered_loss_takes_the_same_arguments() -> None:
         assert math.isfinite(float(terms.total)), name
     plain = SegmentationLoss(LossConfig(alpha=0.0))
     assert float(plain.compute(logits, target, soft_tlvr=soft).tlvr) == 0.0
+
+
+def test_class_weights_weigh_the_focal_term_only() -> None:
+    logits, target = make_batch()
+    plain = SegmentationLoss(LossConfig(alpha=0.0)).compute(logits, target)
+    weighted = SegmentationLoss(LossConfig(alpha=0.0, class_weights=(1.0, 1.0, 3.0)))
+    terms = weighted.compute(logits, target)
+    want = FocalLoss(to_onehot_y=True, use_softmax=True, weight=[1.0, 1.0, 3.0])(logits, target)
+    assert float(terms.focal) == pytest.approx(float(want))
+    assert float(terms.focal) > float(plain.focal)
+    assert float(terms.dice) == pytest.approx(float(plain.dice))
+    with pytest.raises(LossInputError, match="class_weights"):
+        LossConfig(class_weights=(1.0, 0.0, 2.0))
