@@ -43,7 +43,7 @@ from machine_info import cpu_name, load_average, record
 from smoothseg.datasets import PrepareConfig, prepare_dataset
 from smoothseg.datasets.splits import Split
 from smoothseg.phantom import PhantomConfig, generate_cohort
-from smoothseg.training import TrainConfig, load_train_config, stage_data
+from smoothseg.training import TrainConfig, build_loss, load_train_config, stage_data
 from smoothseg.training.checkpoint import seed_everything
 from smoothseg.training.trainer import Trainer
 
@@ -68,7 +68,9 @@ def step_seconds(config: TrainConfig, cache: Path, split: Split, steps: int) -> 
     """Median seconds of one optimisation step on a pre-loaded batch."""
     seed_everything(config.seed)
     with tempfile.TemporaryDirectory() as run:
-        trainer = Trainer(config, stage_data(config, cache, split), Path(run), progress=False)
+        data = stage_data(config, cache, split)
+        loss = build_loss(config.loss, classes=config.model.out_channels)
+        trainer = Trainer(config, data, Path(run), loss=loss, progress=False)
         batch = next(iter(trainer.data.train_loader(config, 0)))
         trainer.model.train()
         trainer.step(batch)  # warm-up

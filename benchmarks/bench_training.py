@@ -37,7 +37,7 @@ from machine_info import cpu_name, load_average, record
 from smoothseg.datasets import PrepareConfig, prepare_dataset
 from smoothseg.datasets.splits import Split
 from smoothseg.phantom import generate_cohort
-from smoothseg.training import load_train_config, stage_data
+from smoothseg.training import build_loss, load_train_config, stage_data
 from smoothseg.training.checkpoint import seed_everything
 from smoothseg.training.trainer import Trainer
 
@@ -95,7 +95,8 @@ def main() -> None:
         t0 = time.perf_counter()
         data = stage_data(config, work / "cache", Split("bench", ids, (), ()))
         cache_seconds = time.perf_counter() - t0
-        trainer = Trainer(config, data, work / "run", progress=False)
+        loss = build_loss(config.loss, classes=config.model.out_channels)
+        trainer = Trainer(config, data, work / "run", loss=loss, progress=False)
         trainer.model.train()
         interleaved(trainer, 1)  # warm-up
         times = interleaved(trainer, args.rounds)

@@ -82,12 +82,14 @@ def time_training(
     from monai.transforms.compose import Compose
 
     from smoothseg.training.data import StageData
+    from smoothseg.training.loss_registry import build_loss
     from smoothseg.training.trainer import Trainer
 
     config = train_config(stage, precision, device, args.tiny, compile_model)
     empty = StageData(Dataset([]), Dataset([]), Compose([]), (), ())
     with tempfile.TemporaryDirectory() as run:
-        trainer = Trainer(config, empty, Path(run), progress=False)
+        loss = build_loss(config.loss, classes=config.model.out_channels)
+        trainer = Trainer(config, empty, Path(run), loss=loss, progress=False)
         trainer.model.train()
         roi = config.preprocess.roi_size
         g = torch.Generator().manual_seed(0)

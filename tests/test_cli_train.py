@@ -96,11 +96,13 @@ def test_train_tumor_with_soft_labels_and_config(
     ("extra", "message"),
     [
         (["lung"], "unknown stage"),
-        (["liver", "--soft-labels", "x.csv"], "tumor stage only"),
+        (["liver", "--soft-labels", "x.csv"], "not used by the liver stage"),
         (["liver", "--replication", "9"], "no split 'replication_9'"),
         (["liver", "--preset", "huge"], "unknown preset"),
         (["liver", "--resume"], "config.json"),
         (["tumor"], "alpha = 0.5 needs soft labels"),
+        (["tumor"], "or --alpha 0"),
+        (["multiclass", "--alpha", "0.3"], "alpha = 0.3 needs soft labels"),
     ],
 )
 def test_train_errors_are_one_line(

@@ -17,7 +17,6 @@ from smoothseg.preprocess.transforms import train_transforms
 from smoothseg.training.synthetic import SyntheticCases, SyntheticDataset
 from training_data import tiny_cache
 
-pytestmark = pytest.mark.slow
 TINY = PhantomConfig.preset("small", shape=(64, 64, 24), spacing_mm=(6.0, 6.0, 10.0))
 
 

@@ -25,7 +25,7 @@ def test_shipped_configs_load_and_serialize(name: str) -> None:
     assert config.replications == 3
     assert config.stages.tumor.loss.alpha == config.alpha > 0
     assert config.tumor_config(smoothing=False).loss.alpha == 0.0
-    assert config.ablation_config().loss.alpha == config.alpha
+    assert config.ablation_config().loss.alpha == 0.0  # Table 5 row I: plain multi-class
     assert config.stages.liver.loss.alpha == 0.0
     assert set(config.stages.multiclass) == set(config.multiclass_models)
     json.dumps(config.to_dict())  # the resolved config is saved as JSON
@@ -144,3 +144,30 @@ def test_demo_refuses_to_replace_another_cohort(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="holds another cohort than this config's"):
         run_demo(load_experiment_config("cpu-small"), out=tmp_path)
     assert not (tmp_path / "experiment").exists()
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_ablation_one_is_the_plain_multiclass_model(name: str) -> None:
+    """Fix 2: Table 5 row I has no two-step, no contour adjustment and no smoothing."""
+    from smoothseg.experiment.predict import ABLATION
+    from smoothseg.experiment.runner import experiment_variants, train_steps
+
+    config = load_experiment_config(name)
+    row_i = {v.name: v for v in experiment_variants(config)}[ABLATION["I"]]
+    assert row_i.first == f"multiclass_{config.ablation_model}" and row_i.tumor is None
+    assert (row_i.two_step, row_i.refine, row_i.smoothing) == (False, False, False)
+    steps = {s.name: s for s in train_steps(config)}
+    trained = steps[row_i.first]
+    assert trained.config.loss.alpha == 0.0 and not trained.smoothing
+    assert sorted(n for n in steps if n.startswith("multiclass_")) == sorted(
+        f"multiclass_{m}" for m in config.multiclass_models
+    )
+
+
+def test_minimum_lesion_filter_is_a_stated_option_off_by_default() -> None:
+    """Fix 5: the paper has no minimum-lesion filter; a config may still turn one on."""
+    for name in SHIPPED:
+        assert load_experiment_config(name).predict.min_lesion_mm3 == 0.0
+    on = experiment_config_from_dict({"predict": {"min_lesion_mm3": 25.0}})
+    assert on.predict.min_lesion_mm3 == 25.0
+    assert experiment_config_from_dict({}).predict.min_lesion_mm3 == 0.0

@@ -63,17 +63,36 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def test_every_table_and_figure_is_written(experiment: tuple[Path, Path, object]) -> None:
     _, out, result = experiment
     report = (out / "report.md").read_text(encoding="utf-8")
-    for key in TABLES:
+    splits = json.loads((out / "splits.json").read_text())["splits"]
+    n_test = sum(len(sp["test"]) for sp in splits)
+    for key in (*TABLES, *(f"{t}_per_case" for t in TABLES)):
         for suffix in ("md", "csv", "tex"):
             assert (out / "tables" / f"{key}.{suffix}").stat().st_size > 0
         rows = _rows(out / "tables" / f"{key}.csv")
-        assert rows
-        dice = [float(r["dice_mean"]) for r in rows if r["dice_mean"]]
-        assert dice and all(0.0 <= d <= 1.0 for d in dice), key
-    for title in ("Table 2.", "Table 3.", "Table 4.", "Table 5.", "Figure D1", "2 replication"):
-        assert title in report
+        assert rows and "p_dice" in rows[0], key
+        if key.startswith("table2"):  # every test case of both replications is scored
+            assert {r["dice_n_cases"] for r in rows} == {str(n_test)}, key
+            assert {r["dice_n_replications"] for r in rows} == {"2"}, key
+    for title in (
+        "Table 2. Liver segmentation (pooled)",
+        "Table 2. Liver segmentation (per-case means)",
+        "Table 3.",
+        "Table 4.",
+        "Table 5.",
+        "| p Dice | p Sensitivity |",
+        "paired Wilcoxon signed-rank",
+        "Figure C1",
+        "Figure D1",
+        "2 replication",
+        "Minimum-lesion filter: off",
+        "soft-label mode `cross-fit`",
+    ):
+        assert title in report, title
     assert "SmoothSegNet (proposed)" in report and "U-Net" in report
-    for name in ("figure_d1_smoothing.png", "figure4_samples.png"):
+    n = len(splits[0]["train"])
+    assert f"replication_1 tumor_smooth: α 0.5, {n} of {n} training cases with a soft" in report
+    assert f"replication_1 tumor_plain: α 0, 0 of {n} training cases" in report
+    for name in ("figure_d1_smoothing.png", "figure4_samples.png", "figure_c1_steps.png"):
         data = (out / "figures" / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
     assert "tables/table2_liver.csv" in report and "figures/figure4_samples.png" in report
@@ -119,12 +138,21 @@ def test_runs_keep_their_config_and_training_history(
     _, out, _ = experiment
     rep = out / "runs" / "replication_1"
     for step in ("clinical", "liver", "tumor_smooth", "tumor_plain", "multiclass_unet",
-                 "multiclass_unet_smooth", "evaluation"):  # fmt: skip
+                 "evaluation"):  # fmt: skip
         assert (rep / step / "step_config.json").is_file(), step
         assert json.loads((rep / step / "done.json").read_text())["config"]
     smooth = json.loads((rep / "tumor_smooth" / "config.json").read_text())
     plain = json.loads((rep / "tumor_plain" / "config.json").read_text())
     assert smooth["loss"]["alpha"] > 0 and plain["loss"]["alpha"] == 0
+    bundle = json.loads((rep / "tumor_smooth" / "bundle" / "bundle.json").read_text())
+    n_train = len(json.loads((out / "splits.json").read_text())["splits"][0]["train"])
+    assert bundle["training"]["alpha_effective"] == 0.5
+    assert bundle["training"]["soft_label_train_cases"] == bundle["training"]["train_cases"]
+    assert bundle["training"]["train_cases"] == n_train
+    assert bundle["training"]["loss"] == "knowledge_informed"
+    plain_bundle = json.loads((rep / "tumor_plain" / "bundle" / "bundle.json").read_text())
+    assert plain_bundle["training"]["alpha_effective"] == 0.0
+    assert plain_bundle["training"]["loss"] == "dice_focal"
     run = json.loads((rep / "tumor_smooth" / "run.json").read_text())
     split = json.loads((out / "splits.json").read_text())["splits"][0]
     assert set(run["soft_label_cases"]) <= set(split["train"]) | set(split["val"])
@@ -150,7 +178,7 @@ def test_rerun_skips_finished_steps_and_refuses_other_configs(
     done = CliRunner().invoke(app, [*args, "--no-progress"])
     assert done.exit_code == 0, done.output
     assert done.stdout.strip().splitlines()[-1] == str(out / "report.md")
-    assert "0 step(s) run, 14 skipped" in done.stdout
+    assert "0 step(s) run, 12 skipped" in done.stdout  # 2 x (clinical, 5 models, evaluation)
     assert marker.stat().st_mtime_ns == before
     assert (out / "tables" / "table3_tumor.csv").is_file()
     config = experiment_config_from_dict(TINY)

@@ -241,3 +241,49 @@ def test_bad_inputs_are_clear_errors() -> None:
     assert squeezed.total.item() == pytest.approx(
         loss.compute(logits, target, soft_tlvr=torch.tensor([0.1, 0.2])).total.item()
     )
+
+
+def test_loss_registry_picks_the_knowledge_informed_loss_wherever_alpha_is_positive() -> None:
+    from smoothseg.training import LOSSES, build_loss, loss_name
+
+    assert LOSSES.names() == ["dice_focal", "knowledge_informed"]
+    assert type(build_loss(LossConfig(alpha=0.5), classes=3)) is KnowledgeInformedLoss
+    assert type(build_loss(LossConfig(alpha=0.0), classes=3)) is SegmentationLoss
+    # the liver model has no tumor class: no TLVR term whatever α says
+    assert loss_name(LossConfig(alpha=0.5), classes=2) == "dice_focal"
+    named = LossConfig(name="knowledge_informed", alpha=0.0)
+    assert type(build_loss(named, classes=3)) is KnowledgeInformedLoss
+    with pytest.raises(LossInputError, match="needs a tumor class"):
+        build_loss(named, classes=2)
+    with pytest.raises(LossInputError, match="valid: auto, dice_focal, knowledge_informed"):
+        LossConfig(name="mse")
+    with pytest.raises(LossInputError, match="no TLVR term"):
+        LossConfig(name="dice_focal", alpha=0.5)
+
+
+def test_every_registered_loss_takes_the_same_arguments() -> None:
+    from smoothseg.training import LOSSES
+
+    logits, target = make_batch()
+    soft = torch.tensor([0.1, 0.2, 0.3])
+    for spec in LOSSES.specs():
+        name = spec.name
+        terms = spec.build(LossConfig(alpha=0.5 if name == "knowledge_informed" else 0.0)).compute(
+            logits, target, vae_loss=None, soft_tlvr=soft
+        )
+        assert math.isfinite(float(terms.total)), name
+    plain = SegmentationLoss(LossConfig(alpha=0.0))
+    assert float(plain.compute(logits, target, soft_tlvr=soft).tlvr) == 0.0
+
+
+def test_class_weights_weigh_the_focal_term_only() -> None:
+    logits, target = make_batch()
+    plain = SegmentationLoss(LossConfig(alpha=0.0)).compute(logits, target)
+    weighted = SegmentationLoss(LossConfig(alpha=0.0, class_weights=(1.0, 1.0, 3.0)))
+    terms = weighted.compute(logits, target)
+    want = FocalLoss(to_onehot_y=True, use_softmax=True, weight=[1.0, 1.0, 3.0])(logits, target)
+    assert float(terms.focal) == pytest.approx(float(want))
+    assert float(terms.focal) > float(plain.focal)
+    assert float(terms.dice) == pytest.approx(float(plain.dice))
+    with pytest.raises(LossInputError, match="class_weights"):
+        LossConfig(class_weights=(1.0, 0.0, 2.0))

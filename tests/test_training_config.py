@@ -137,3 +137,13 @@ def test_resume_config_allows_only_runtime_fields(tmp_path: Path) -> None:
         resume_config(tmp_path, lr=0.5)
     with pytest.raises(InputError, match=r"config\.json"):
         resume_config(tmp_path / "elsewhere")
+
+
+def test_alpha_is_the_tumor_stages_multiclass_and_liver_start_from_zero() -> None:
+    from smoothseg.training import load_train_config
+
+    assert load_train_config("tumor", preset="cpu-small").loss.alpha == 0.5
+    assert load_train_config("multiclass", preset="cpu-small").loss.alpha == 0.0
+    assert load_train_config("liver", preset="paper").loss.alpha == 0.0
+    assert load_train_config("multiclass", preset="cpu-small", alpha=0.3).loss.alpha == 0.3
+    assert load_train_config("tumor", preset="cpu-small", alpha=0.0).loss.alpha == 0.0

@@ -155,11 +155,13 @@ def test_segment_view_and_download_in_a_real_browser(
     page.click("#upload")
     page.wait_for_selector("#error:not([hidden])", timeout=30_000)
     assert "notes.txt: not a supported scan file" in page.inner_text("#error")
+    assert page.is_hidden("#progress-box")  # no "uploading ..." left behind
 
     # The phantom example: segment, then inspect.
     page.click("[data-example=phantom]")
     page.wait_for_selector("body[data-viewer=ready]", timeout=120_000)
     assert page.is_hidden("#error")
+    assert "mm (RAS)" in page.inner_text("#readout")  # the drawn crosshair is described
     assert "NOT FOR CLINICAL USE" in page.inner_text("#disclaimer")
     rows = page.locator("#lesions tbody tr")
     assert rows.count() >= 1
@@ -221,7 +223,6 @@ def mapped(matrix: list[list[float]], point: list[float]) -> np.ndarray:
     return out
 
 
-@pytest.mark.slow
 def test_compare_mode_in_a_real_browser(base_url: str, browser: Any, tmp_path: Path) -> None:
     from smoothseg.phantom import PhantomConfig
     from smoothseg.phantom.followup import generate_followups

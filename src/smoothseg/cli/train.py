@@ -30,8 +30,14 @@ def train(
     soft_labels: Path | None = typer.Option(
         None,
         "--soft-labels",
-        help="soft_labels.csv (case_id, tlvr_hat); tumor stage only.",
+        help="soft_labels.csv (case_id, tlvr_hat); needed where alpha > 0.",
         readable=False,
+    ),
+    alpha: float | None = typer.Option(
+        None,
+        "--alpha",
+        min=0.0,
+        help="Weight of the TLVR soft-label term (tumor default 0.5; 0: no soft labels).",
     ),
     model: str | None = typer.Option(None, "--model", help="Model name (default segresnetvae)."),
     preset: str | None = typer.Option(
@@ -106,8 +112,8 @@ def train(
 
     if stage not in STAGES:
         raise InputError(stage, f"unknown stage; choose one of {', '.join(STAGES)}")
-    if soft_labels is not None and stage != "tumor":
-        raise InputError(soft_labels, "soft labels are used by the tumor stage only")
+    if soft_labels is not None and stage == "liver":
+        raise InputError(soft_labels, "soft labels are not used by the liver stage")
     if resume and overwrite:
         raise InputError(out, "give either --resume or --overwrite, not both")
     if resume:
@@ -121,6 +127,7 @@ def train(
             "--seed": seed,
             "--synthetic": synthetic,
             "--synthetic-only": synthetic_only or None,
+            "--alpha": alpha,
         }
         if any(value is not None for value in given.values()):
             # Re-running the same command resumes; options that would change the run do not.
@@ -130,6 +137,7 @@ def train(
                 config_file=config,
                 model=model,
                 overrides=_overrides(seed=seed, synthetic=synthetic, only=synthetic_only),
+                alpha=alpha,
             )
             changed = resume_changes(resolved, again)
             if changed:
@@ -147,7 +155,12 @@ def train(
             device=device,
         )
         resolved = load_train_config(
-            stage, preset=preset or "paper", config_file=config, model=model, overrides=overrides
+            stage,
+            preset=preset or "paper",
+            config_file=config,
+            model=model,
+            overrides=overrides,
+            alpha=alpha,
         )
     from smoothseg.inference.config import check_device_available
 

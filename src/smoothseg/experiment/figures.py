@@ -66,10 +66,11 @@ def figure_d1(replication_dirs: Sequence[Path], path: Path, *, alpha: float) -> 
         ax.legend(fontsize=8)
     fig.suptitle("Figure D1. Training with vs without knowledge-informed label smoothing")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_figure(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` as PNG atomically and close it."""
     with atomic_output(path, overwrite=True) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
@@ -90,7 +91,8 @@ def pick_cases(cases: pd.DataFrame, n: int) -> list[str]:
     return [str(sizes.iloc[i]["case_id"]) for i in index]
 
 
-def _axial(array: np.ndarray, k: int) -> np.ndarray:
+def axial_slice(array: np.ndarray, k: int) -> np.ndarray:
+    """Axial slice ``k`` of a canonical (RAS) array, oriented for display."""
     return np.asarray(array[::-1, ::-1, k].T)
 
 
@@ -133,8 +135,15 @@ def figure_samples(
             ax = axes[row][col]
             liver = np.zeros(hu.shape, bool) if labels is None else labels > 0
             tumor = np.zeros(hu.shape, bool) if labels is None else labels == 2
-            draw_panel(ax, _axial(hu, k), _axial(liver, k), _axial(tumor, k), (sj, si), title)
+            draw_panel(
+                ax,
+                axial_slice(hu, k),
+                axial_slice(liver, k),
+                axial_slice(tumor, k),
+                (sj, si),
+                title,
+            )
         axes[row][0].set_title(f"{case_id}\nCT (axial k={k})", fontsize=8)
     fig.suptitle("Sample segmentations (green: liver contour, red: tumor)", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -84,14 +84,14 @@ def variants(
         Variant(
             "two_step_contour", "two-step + contour", "liver", "tumor_plain", True, True, False
         ),
-        Variant(
+        Variant(  # Table 5 row I: the plain multi-class model (no contour, no smoothing)
             ABLATION["I"],
-            f"multi-class {labels.get(ablation_model, ablation_model)} + contour + smoothing",
-            f"multiclass_{ablation_model}_smooth",
+            f"multi-class {labels.get(ablation_model, ablation_model)}",
+            f"multiclass_{ablation_model}",
             None,
-            True,
             False,
-            True,
+            False,
+            False,
         ),
     ]
     for model in baselines:

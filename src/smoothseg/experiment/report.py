@@ -1,7 +1,8 @@
-"""``report.md``: the scale of the run, Tables 2-5, Figure D1 and the sample figure, timings."""
+"""``report.md``: scale, Tables 2-5 (pooled, per-case, p-values), Figures C1 and D1, timings."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ import pandas as pd
 from smoothseg.datasets.splits import Split
 from smoothseg.experiment.config import ExperimentConfig
 from smoothseg.experiment.data import ExperimentData
+from smoothseg.experiment.figure_c1 import figure_c1_of_run
 from smoothseg.experiment.figures import figure_d1, figure_samples, pick_cases
 from smoothseg.experiment.formats import markdown, write_table
 from smoothseg.experiment.predict import SMOOTHSEGNET, Variant
@@ -77,23 +79,63 @@ def scale_section(
         f"{', '.join(MODEL_LABELS.get(m, m) for m in config.baselines) or 'none'}.",
         f"- Paper baselines left out: {', '.join(left_out) if left_out else 'none'}.",
         f"- Smoothing weight α = {config.alpha:g} (the unsmoothed twin: α = 0). Clinical model: "
-        f"{config.clinical.model}, preset `{config.clinical.preset}`, fitted on each "
-        "replication's training patients only.",
+        f"{config.clinical.model}, preset `{config.clinical.preset}`, soft-label mode "
+        f"`{config.clinical.mode}` ({_MODES.get(config.clinical.mode, config.clinical.mode)}), "
+        "fitted on each replication's training patients only.",
         f"- Contour refinement: morphological Chan-Vese, "
         f"{config.predict.chan_vese_iterations} iterations.",
+        "- Minimum-lesion filter: "
+        + (
+            f"on — predicted tumor components under {config.predict.min_lesion_mm3:g} mm³ are "
+            "removed in every variant (the paper has no such filter)."
+            if config.predict.min_lesion_mm3 > 0
+            else "off (as in the paper)."
+        ),
         "",
         "| stage | model | widths | spacing | ROI | epochs | lr | α |",
         "|---|---|---|---|---|---|---|---|",
         _stage_line("liver (global)", st.liver),
         _stage_line("tumor (local), smoothed", config.tumor_config(smoothing=True)),
         _stage_line("tumor (local), unsmoothed", config.tumor_config(smoothing=False)),
-        *(_stage_line(f"multi-class {m}", st.multiclass[m]) for m in config.baselines),
-        _stage_line(f"ablation I: multi-class {config.ablation_model}", config.ablation_config()),
+        *(
+            _stage_line(
+                f"multi-class {m}" + (" (ablation I)" if m == config.ablation_model else ""),
+                st.multiclass[m],
+            )
+            for m in config.multiclass_models
+        ),
         "",
     ]
     if config.notes:
         lines += [config.notes.strip(), ""]
     return lines
+
+
+_MODES = {
+    "cross-fit": "out-of-fold soft labels, feature selection, log AFP",
+    "paper": "the reference fit: OLS in-sample on Table A1's 15 features, raw AFP",
+}
+
+
+def smoothing_record(out: Path, splits: Sequence[Split]) -> list[str]:
+    """Effective α and soft-label coverage of each tumor run, from its ``run.json``."""
+    parts = []
+    for split in splits:
+        for step in ("tumor_smooth", "tumor_plain"):
+            path = out / "runs" / split.name / step / "run.json"
+            if not path.is_file():
+                continue
+            run = json.loads(path.read_text(encoding="utf-8"))
+            alpha = run.get("alpha_effective")
+            n = run.get("soft_label_train_cases")
+            parts.append(
+                f"{split.name} {step}: α {'?' if alpha is None else f'{alpha:g}'}, "
+                f"{'?' if n is None else n} of {len(run.get('train', []))} training cases "
+                "with a soft label"
+            )
+    if not parts:
+        return []
+    return ["- Smoothing as trained (each run's `run.json`): " + "; ".join(parts) + ".", ""]
 
 
 def _no_liver(results: pd.DataFrame, variant_list: Sequence[Variant]) -> list[str]:
@@ -163,6 +205,16 @@ def write_report(
             rep_dirs, out / "figures" / "figure_d1_smoothing.png", alpha=config.alpha
         )
     }
+    c1 = figure_c1_of_run(
+        config,
+        data.cache,
+        rep_dirs[0] / "evaluation",
+        results,
+        splits[0],
+        out / "figures" / "figure_c1_steps.png",
+    )
+    if c1 is not None:
+        figures["figure_c1"] = c1
     first = splits[0]
     shown = pick_cases(results[results["replication"] == first.name], config.figure_cases)
     columns = [(v.name, v.label) for v in variant_list if v.name.startswith("baseline_")]
@@ -181,13 +233,23 @@ def write_report(
         "",
         "Every number below was computed by this run from its own predictions "
         "(`results/cases.csv` holds every test case of every replication and pipeline). "
-        "Cells are mean (sd) over replications of each replication's mean over its test cases.",
+        "Cells are mean (sd) over replications of one number per replication. Two readings: "
+        "**pooled** (as the paper's code: sensitivity, specificity and accuracy from the "
+        "confusion counts summed over the replication's test cases; Dice and IoU per-case "
+        "means) and **per-case means** (every metric averaged over the test cases). The p "
+        "columns test each model against SmoothSegNet (two-sided paired Wilcoxon signed-rank, "
+        "per-case values, test cases of all replications pooled).",
         "",
         *scale_section(config, data, splits),
+        *smoothing_record(out, splits),
         "## Results",
         "",
     ]
     for table in tables:
+        if table.key == tables[0].key:
+            lines += ["### Pooled over test cases (as the paper's code)", ""]
+        elif table.key.endswith("_per_case") and table.key.startswith("table2"):
+            lines += ["### Per-case means", ""]
         files = written[table.key]
         lines += [
             markdown(table),
@@ -199,6 +261,19 @@ def write_report(
     lines += [
         "## Figures",
         "",
+    ]
+    if "figure_c1" in figures:
+        lines += [
+            f"**Figure C1.** Each pre- and post-processing step on a test case of {first.name} "
+            "(axial slice through its largest tumor area): the CT, the global view the liver "
+            "model sees, the cleaned predicted liver, the local view (liver box + margin, "
+            "outside-liver masked) the tumor model sees, the tumor before and after Chan-Vese "
+            "contour adjustment, and the reference.",
+            "",
+            "![Figure C1](figures/figure_c1_steps.png)",
+            "",
+        ]
+    lines += [
         "**Figure D1.** Tumor-stage training loss and validation tumor Dice per epoch, with vs "
         "without knowledge-informed label smoothing (thin: each replication; thick: mean). The "
         "smoothed loss includes the α·MSE(TLVR) term.",

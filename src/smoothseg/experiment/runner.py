@@ -8,12 +8,12 @@ Output folder ``OUT/``::
     splits.json              the replications (format of ``smoothseg split``)
     cache/                   the prepared cache, when --data was a phantom cohort
     runs/replication_N/      clinical/ (soft labels), liver/, tumor_smooth/, tumor_plain/,
-                             multiclass_<model>/, multiclass_<model>_smooth/ (training runs),
+                             multiclass_<model>/ (training runs; ablation I is one of them),
                              evaluation/ (cases.csv, predictions/<variant>/<case>.nii.gz)
     results/cases.csv        every replication's per-case results
     tables/                  table2_liver, table3_tumor, table4_tumor_size, table5_ablation
-                             (.md, .csv, .tex)
-    figures/                 figure_d1_smoothing.png, figure4_samples.png
+                             (pooled) and <name>_per_case (.md, .csv, .tex), with p-values
+    figures/                 figure_c1_steps.png, figure_d1_smoothing.png, figure4_samples.png
     report.md
 
 Every step folder holds ``step_config.json`` and, once finished, ``done.json`` (written last);
@@ -108,12 +108,8 @@ def train_steps(config: ExperimentConfig) -> list[TrainStep]:
         TrainStep("tumor_smooth", config.tumor_config(smoothing=True), smoothing=True),
         TrainStep("tumor_plain", config.tumor_config(smoothing=False)),
     ]
-    steps += [TrainStep(f"multiclass_{m}", stages.multiclass[m]) for m in config.baselines]
-    steps.append(
-        TrainStep(
-            f"multiclass_{config.ablation_model}_smooth", config.ablation_config(), smoothing=True
-        )
-    )
+    # ablation I is the plain multi-class model: the baseline's run when it is one
+    steps += [TrainStep(f"multiclass_{m}", stages.multiclass[m]) for m in config.multiclass_models]
     return steps
 
 

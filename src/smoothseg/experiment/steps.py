@@ -16,16 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from smoothseg.bundle import versions
 from smoothseg.datasets.splits import Split
 from smoothseg.errors import InputError
 from smoothseg.io.atomic import atomic_output
-from smoothseg.training.checkpoint import load_checkpoint, seed_everything
 from smoothseg.training.config import TrainConfig
-from smoothseg.training.data import stage_data
-from smoothseg.training.losses import KnowledgeInformedLoss
 from smoothseg.training.run import train
-from smoothseg.training.trainer import Trainer
 
 DONE = "done.json"
 STEP_CONFIG = "step_config.json"
@@ -152,46 +147,20 @@ def train_model(
 ) -> Path:
     """Train one step's model into ``folder`` and return its bundle folder.
 
-    The tumor stage goes through :func:`smoothseg.training.train` (soft labels used when its
-    α > 0). A multi-class model with ``smoothing`` (ablation I) uses the same trainer with the
-    knowledge-informed loss swapped in: R̂ is then the tumor share of the ground-truth liver
-    region of the whole-image patch, exactly as in the tumor stage. A run interrupted after a
-    finished epoch (``last.pt``) resumes from it.
+    Every model goes through :func:`smoothseg.training.train`, the path of ``smoothseg
+    train``: its loss comes from the loss registry (knowledge-informed wherever α > 0, which
+    then needs soft labels), with the same checks, run folder and interrupt guard. A run
+    interrupted after a finished epoch (``last.pt``) resumes from it.
     """
-    config = step.config
     resume = (folder / "last.pt").is_file() and (folder / "config.json").is_file()
-    if not (step.smoothing and config.stage == "multiclass"):
-        labels = soft_labels if config.stage == "tumor" and config.loss.alpha > 0 else None
-        result = train(
-            config,
-            data=cache,
-            split=split,
-            out=folder,
-            soft_labels=labels,
-            progress=progress,
-            resume=resume,
-            overwrite=not resume,
-        )
-        return result.bundle_dir
-    if not soft_labels:
-        raise InputError(folder, "smoothing asked for but no soft label is available")
-    seed_everything(config.seed, deterministic=config.deterministic)
-    data = stage_data(config, cache, split, dict(soft_labels))
-    trainer = Trainer(config, data, folder, progress=progress)
-    trainer.loss = KnowledgeInformedLoss(config.loss)
-    if resume:
-        trainer.restore(load_checkpoint(folder / "last.pt", trainer.device))
-    write_json(folder / "config.json", config.to_dict())
-    write_json(
-        folder / "run.json",
-        {
-            "data": str(cache.resolve()),
-            "split": split.name,
-            "train": list(split.train),
-            "val": list(split.val),
-            "soft_label_cases": sorted(c for c in (*split.train, *split.val) if c in soft_labels),
-            "loss": "knowledge-informed (multi-class, ablation I)",
-            "versions": versions(),
-        },
+    result = train(
+        step.config,
+        data=cache,
+        split=split,
+        out=folder,
+        soft_labels=soft_labels,  # used only where the loss has the TLVR term
+        progress=progress,
+        resume=resume,
+        overwrite=not resume,
     )
-    return trainer.fit().bundle_dir
+    return result.bundle_dir

@@ -9,7 +9,10 @@ augmentation transforms turn them into tensors. Keys:
 * ``mask`` — tumor stage: the liver mask the crop and masking used;
 * ``liver_sdist`` — tumor training: signed distance to the ground-truth liver, mm;
 * ``fg_indices`` / ``bg_indices`` — tumor training: sampling candidates of the ROI crop;
-* ``soft_tlvr`` — the patient's soft label (NaN when missing), carried through untouched.
+* ``soft_tlvr`` — the patient's soft label (NaN when missing), carried through untouched;
+* ``whole_tlvr_voxels`` — tumor and multi-class training: ``[tumor, liver incl. tumor]`` voxel
+  counts of the whole case's reference at the training grid, so the TLVR term can compare a
+  patch's prediction with the patient's whole liver (:mod:`smoothseg.training.tlvr`).
 """
 
 from __future__ import annotations
@@ -87,6 +90,27 @@ class Resampled(Transform):
         item["image"], item["label"] = image[None], label[None]
         item["affine"] = record.grid.affine
         item["spacing_mm"] = record.grid.spacing_mm
+        return item
+
+
+class WholeTlvrCountsd(Transform):
+    """Add ``whole_tlvr_voxels``: ``[tumor, liver incl. tumor]`` voxels of the whole reference.
+
+    Placed after :class:`Resampled`, before any crop, so the counts are the patient's whole
+    liver at the grid the network trains on.
+    """
+
+    def __init__(self, liver_label: int = 1, tumor_label: int = 2) -> None:
+        self.liver_label = liver_label
+        self.tumor_label = tumor_label
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> Item:
+        """Count the reference's tumor and liver (incl. tumor) voxels."""
+        item = dict(data)
+        label = _spatial(item["label"])
+        tumor = int(np.count_nonzero(label == self.tumor_label))
+        liver = int(np.count_nonzero(label == self.liver_label)) + tumor
+        item["whole_tlvr_voxels"] = np.array([tumor, liver], dtype=np.float64)
         return item
 
 
@@ -248,7 +272,9 @@ class Finalized(Transform):
     without MONAI metadata.
     """
 
-    def __init__(self, keep: tuple[str, ...] = ("case_id", "soft_tlvr")) -> None:
+    def __init__(
+        self, keep: tuple[str, ...] = ("case_id", "soft_tlvr", "whole_tlvr_voxels")
+    ) -> None:
         self.keep = keep
 
     def __call__(self, data: Mapping[Hashable, Any]) -> Item:

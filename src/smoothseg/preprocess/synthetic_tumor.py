@@ -111,4 +111,8 @@ class RandSyntheticTumord(Randomizable, Transform):
         item[self.image_key] = new_ct[None] if channel else new_ct
         item[self.label_key] = new_lab[None] if channel else new_lab
         item["synthetic_lesions"] = len(lesions)
+        if "whole_tlvr_voxels" in item:  # the implanted tumor is part of the whole reference
+            added = int(np.count_nonzero(tumor & (lab != self.tumor_label)))
+            counts = np.array(item["whole_tlvr_voxels"], dtype=np.float64)
+            item["whole_tlvr_voxels"] = counts + np.array([added, 0.0])
         return item

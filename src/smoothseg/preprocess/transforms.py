@@ -4,10 +4,13 @@ Training (random parts after the cached deterministic prefix)::
 
     liver / multiclass: LoadCachedCased → Resampled → GlobalViewd | SpatialPadd(ROI) →
         RandSpatialCropSamplesd(ROI) → augmentation → Finalized
-    tumor:              LoadCachedCased → Resampled → LiverRegiond | [RandSyntheticTumord] →
-        RandLiverMaskd → RandCropByPosNegLabeld(ROI, pos/neg) → augmentation → Finalized
+    tumor:              LoadCachedCased → Resampled → WholeTlvrCountsd → LiverRegiond |
+        [RandSyntheticTumord] → RandLiverMaskd → RandCropByPosNegLabeld(ROI, pos/neg) →
+        augmentation → Finalized
 
-(``RandSyntheticTumord`` only when ``TumorStageConfig.synthetic_prob > 0``.)
+(multi-class training also counts the whole reference, ``WholeTlvrCountsd``, before its view;
+``RandSyntheticTumord`` only when ``TumorStageConfig.synthetic_prob > 0``; it adds its implanted
+tumor to those counts.)
 
 Validation drops the random parts and keeps whole volumes (liver / multiclass) or the whole
 ground-truth liver box (tumor, via :class:`LocalViewd`, which adds ``mask``). Items enter as
@@ -45,6 +48,7 @@ from smoothseg.preprocess.dict_transforms import (
     LocalViewd,
     RandLiverMaskd,
     Resampled,
+    WholeTlvrCountsd,
 )
 from smoothseg.preprocess.synthetic_tumor import RandSyntheticTumord
 
@@ -119,6 +123,8 @@ def train_transforms(stage: str, config: StageConfig, *, load: bool = True) -> C
     """
     _check(stage, config)
     steps = _prefix(stage, config, load)
+    if stage != "liver":  # the whole reference's TLVR counts, before any crop
+        steps.append(WholeTlvrCountsd())
     roi = config.roi_size
     if isinstance(config, TumorStageConfig):
         steps.append(LiverRegiond(config))

@@ -17,25 +17,27 @@ from smoothseg.training.config import (
     load_train_config,
 )
 from smoothseg.training.data import read_soft_labels, select_split, stage_data
+from smoothseg.training.loss_registry import LOSSES, LossSpec, build_loss, loss_name
 from smoothseg.training.losses import (
     KnowledgeInformedLoss,
     LossConfig,
-    LossInputError,
     LossTerms,
     SegmentationLoss,
     TlvrRegion,
-    predicted_tlvr,
 )
 from smoothseg.training.run import RESUMABLE, resume_changes, resume_config, train
+from smoothseg.training.tlvr import LossInputError, predicted_tlvr
 from smoothseg.training.trainer import Trainer, TrainResult
 from smoothseg.training.validation import ValidationResult, dice_score, validate
 
 __all__ = [
+    "LOSSES",
     "PRESETS",
     "RESUMABLE",
     "KnowledgeInformedLoss",
     "LossConfig",
     "LossInputError",
+    "LossSpec",
     "LossTerms",
     "SegmentationLoss",
     "TlvrRegion",
@@ -44,9 +46,11 @@ __all__ = [
     "TrainResult",
     "Trainer",
     "ValidationResult",
+    "build_loss",
     "build_train_config",
     "dice_score",
     "load_train_config",
+    "loss_name",
     "predicted_tlvr",
     "read_soft_labels",
     "resume_changes",

@@ -312,8 +312,13 @@ def load_train_config(
     config_file: str | Path | None = None,
     model: str | None = None,
     overrides: Mapping[str, Any] | None = None,
+    alpha: float | None = None,
 ) -> TrainConfig:
     """Resolve the training config of ``stage``: preset, then user file, then overrides.
+
+    The presets' ``[loss] alpha`` is the tumor stage's; the liver and multi-class stages start
+    from α = 0 (a user file or ``alpha`` may set a multi-class α > 0, which then needs soft
+    labels like the tumor stage).
 
     Args:
         stage: ``liver``, ``tumor`` or ``multiclass``.
@@ -321,6 +326,7 @@ def load_train_config(
         config_file: Optional user file laid over the preset.
         model: Registered model name (replaces ``[model] name``).
         overrides: :class:`TrainConfig` fields to set last (e.g. ``max_epochs``, ``seed``).
+        alpha: The TLVR weight α, set last (``None``: from the preset and file).
 
     Raises:
         TrainConfigError: Unknown preset, stage or keys, or invalid values.
@@ -328,12 +334,16 @@ def load_train_config(
 
     """
     data = preset_data(preset)
+    if stage != "tumor":
+        data = merge(data, {"loss": {"alpha": 0.0}})
     if config_file is not None:
         data = merge(data, read_config_file(config_file))
     if model is not None:
         data = merge(data, {"model": {"name": model}})
     if overrides:
         data = merge(data, {"train": dict(overrides)})
+    if alpha is not None:
+        data = merge(data, {"loss": {"alpha": float(alpha)}})
     check_types(dict(data.get("train", {})), TrainConfig, "train", TrainConfigError)
     check_types(dict(data.get("loss", {})), LossConfig, "loss", TrainConfigError)
     check_types(dict(data.get("model", {})), ModelConfig, "model", TrainConfigError)

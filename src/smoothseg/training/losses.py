@@ -8,7 +8,10 @@ Paper eqs. 2-6 (tumor stage)::
   by the clinical regression.
 * ``R̂_i`` is the TLVR of the network's prediction, from **softmax probabilities** so that it is
   differentiable: ``R̂ = Σ p_tumor / (Σ p_liver + Σ p_tumor + eps)``, the sums running over the
-  sample's **liver region** (see :func:`predicted_tlvr` and :class:`LossConfig.tlvr_region`).
+  sample's **liver region** (see :class:`LossConfig.tlvr_region`). R is a whole-liver ratio
+  and the sample a patch, so by default (``tlvr_scope="patient"``) the patch's prediction is
+  put into the rest of the patient's reference liver and the whole liver's R̂ is compared
+  (:func:`~smoothseg.training.tlvr.patient_tlvr`): like with like.
 * The mean runs over the n samples of the batch that have a soft label; each sample is compared
   with its own patient's label; samples without one (or with an empty liver region) are skipped,
   and with none the term is exactly 0. ``α = 0`` gives exactly ``λf·focal + λd·dice``.
@@ -26,13 +29,17 @@ from monai.losses.dice import DiceLoss
 from monai.losses.focal_loss import FocalLoss
 from torch import Tensor, nn
 
-from smoothseg.errors import SmoothsegError
+from smoothseg.training.tlvr import (
+    LossInputError,
+    class_labels,
+    patient_tlvr,
+    predicted_tlvr,
+)
 
 TlvrRegion = Literal["label", "crop"]
-
-
-class LossInputError(SmoothsegError, ValueError):
-    """Tensors given to a loss have inconsistent shapes or values."""
+TlvrScope = Literal["patient", "patch"]
+#: ``auto``: the knowledge-informed loss wherever α > 0 and the model has a tumor class.
+LOSS_NAMES = ("auto", "dice_focal", "knowledge_informed")
 
 
 @dataclass(frozen=True)
@@ -40,11 +47,16 @@ class LossConfig:
     """Loss weights and options; defaults follow the paper and its references.
 
     Attributes:
+        name: Loss from :data:`LOSSES`; ``auto`` (default) picks ``knowledge_informed`` where
+            α > 0 and the model has a tumor class, else ``dice_focal`` (:func:`loss_name`).
         lambda_focal: λf of eq. 4 (the paper does not state it; 1 as MONAI's DiceFocalLoss).
         lambda_dice: λd of eq. 4 (idem, 1).
         alpha: α of eq. 2, weight of the TLVR soft-label term (SB2 ``lambda_weak``: 0.5 or 0.6).
         vae_weight: Weight of SegResNetVAE's VAE loss (0.1, Myronenko 2018).
         focal_gamma: γ of eq. 6 (2, Lin et al. 2017).
+        class_weights: Per-class weights of the focal term (background, liver[, tumor]);
+            empty (default, the paper's) weighs every class 1. A larger tumor weight balances
+            the sparse tumor class at small training budgets.
         dice_include_background: Include the background class in Dice. Default false: the
             background of a masked liver crop is large and trivially right, and averaging it in
             dilutes the liver/tumor Dice gradient. Focal always uses every class (its softmax
@@ -56,21 +68,30 @@ class LossConfig:
             voxels of the sample, i.e. "the liver mask including tumor" of eq. 1 that also
             defined the tumor-stage crop and its outside-liver masking; ``crop``: every voxel of
             the input patch.
+        tlvr_scope: What R̂ measures. ``patient`` (default): the whole liver's TLVR with the
+            patch predicted and the rest of the case taken from its reference, the quantity
+            the soft label predicts (needs the sampler's ``whole_tlvr_voxels``; without them
+            the patch is taken as the whole liver); ``patch``: the patch's own TLVR (the
+            earlier behaviour, which penalises a perfect prediction of a patch whose tumor
+            share differs from the patient's).
         liver_label: Class index of liver in targets and logits.
         tumor_label: Class index of tumor.
 
     """
 
+    name: str = "auto"
     lambda_focal: float = 1.0
     lambda_dice: float = 1.0
     alpha: float = 0.5
     vae_weight: float = 0.1
     focal_gamma: float = 2.0
+    class_weights: tuple[float, ...] = ()
     dice_include_background: bool = False
     dice_squared: bool = True
     dice_smooth: float = 1e-5
     tlvr_eps: float = 1e-6
     tlvr_region: TlvrRegion = "label"
+    tlvr_scope: TlvrScope = "patient"
     liver_label: int = 1
     tumor_label: int = 2
 
@@ -85,10 +106,22 @@ class LossConfig:
         bad = [f"{k}={v}" for k, v in weights.items() if not v >= 0.0]
         if bad:
             raise LossInputError(f"loss weights must be >= 0: {', '.join(bad)}")
+        object.__setattr__(self, "class_weights", tuple(float(w) for w in self.class_weights))
+        if any(not w > 0 for w in self.class_weights):
+            raise LossInputError(f"class_weights must be > 0, got {list(self.class_weights)}")
+        if self.name not in LOSS_NAMES:
+            raise LossInputError(f"unknown loss {self.name!r}; valid: {', '.join(LOSS_NAMES)}")
+        if self.name == "dice_focal" and self.alpha > 0:
+            raise LossInputError(
+                f"loss dice_focal has no TLVR term but alpha = {self.alpha}; set alpha = 0 "
+                "or use knowledge_informed"
+            )
         if self.tlvr_eps <= 0 or self.dice_smooth < 0:
             raise LossInputError("tlvr_eps must be > 0 and dice_smooth >= 0")
         if self.tlvr_region not in ("label", "crop"):
             raise LossInputError(f"tlvr_region must be 'label' or 'crop', got {self.tlvr_region!r}")
+        if self.tlvr_scope not in ("patient", "patch"):
+            raise LossInputError(f"tlvr_scope must be 'patient' or 'patch': {self.tlvr_scope!r}")
         if self.liver_label == self.tumor_label or min(self.liver_label, self.tumor_label) < 1:
             raise LossInputError("liver_label and tumor_label must differ and be >= 1")
 
@@ -122,84 +155,6 @@ class LossTerms:
         return {k: float(getattr(self, k).detach()) for k in names}
 
 
-def predicted_tlvr(
-    probabilities: Tensor,
-    region_mask: Tensor | None = None,
-    *,
-    liver_channel: int = 1,
-    tumor_channel: int = 2,
-    eps: float = 1e-6,
-) -> Tensor:
-    """Soft tumor-to-liver volume ratio of each sample (eq. 1 on probabilities).
-
-    ``R̂_b = Σ_v m_v p_tumor,v / (Σ_v m_v p_liver,v + Σ_v m_v p_tumor,v + eps)``.
-
-    Args:
-        probabilities: Softmax output ``[B, C, *spatial]`` (not logits).
-        region_mask: Voxels to sum over, ``[B, *spatial]`` or ``[B, 1, *spatial]`` (bool or
-            0/1); ``None`` sums over every voxel.
-        liver_channel: Channel of the liver class.
-        tumor_channel: Channel of the tumor class.
-        eps: Keeps the ratio finite when the region holds no liver/tumor probability.
-
-    Returns:
-        ``[B]`` ratios in ``[0, 1)``, differentiable w.r.t. ``probabilities``.
-
-    Raises:
-        LossInputError: Values outside [0, 1] (logits passed by mistake) or bad shapes.
-
-    """
-    if probabilities.ndim < 3 or probabilities.shape[1] <= max(liver_channel, tumor_channel):
-        raise LossInputError(
-            f"probabilities must be [B, C, *spatial] with liver/tumor channels "
-            f"{liver_channel}/{tumor_channel}, got {list(probabilities.shape)}"
-        )
-    with torch.no_grad():
-        low, high = float(probabilities.min()), float(probabilities.max())
-    if low < -1e-6 or high > 1 + 1e-6:
-        raise LossInputError(
-            f"probabilities must lie in [0, 1], got [{low:.3g}, {high:.3g}]: "
-            "apply softmax to the logits first"
-        )
-    tumor = probabilities[:, tumor_channel]
-    liver = probabilities[:, liver_channel]
-    if region_mask is not None:
-        mask = _spatial_mask(region_mask, tumor.shape).to(tumor.dtype)
-        tumor = tumor * mask
-        liver = liver * mask
-    tumor_sum = tumor.flatten(1).sum(1)
-    liver_sum = liver.flatten(1).sum(1)
-    return tumor_sum / (liver_sum + tumor_sum + eps)
-
-
-def _spatial_mask(mask: Tensor, shape: torch.Size) -> Tensor:
-    if mask.ndim == len(shape) + 1 and mask.shape[1] == 1:
-        mask = mask[:, 0]
-    if mask.shape != shape:
-        raise LossInputError(f"region mask {list(mask.shape)} does not match {list(shape)}")
-    return mask
-
-
-def _labels(logits: Tensor, target: Tensor) -> Tensor:
-    """Target as ``[B, 1, *spatial]`` class indices, checked against ``logits``."""
-    if logits.ndim < 3 or logits.shape[1] < 2:
-        raise LossInputError(f"logits must be [B, C>=2, *spatial], got {list(logits.shape)}")
-    if target.ndim == logits.ndim - 1:
-        target = target.unsqueeze(1)
-    if target.ndim != logits.ndim or target.shape[1] != 1 or target.shape[2:] != logits.shape[2:]:
-        raise LossInputError(
-            f"target must be [B, 1, *spatial] class indices matching logits "
-            f"{list(logits.shape)}, got {list(target.shape)}"
-        )
-    if target.shape[0] != logits.shape[0]:
-        raise LossInputError(
-            f"batch sizes differ: logits {logits.shape[0]}, target {target.shape[0]}"
-        )
-    if target.numel() and (int(target.min()) < 0 or int(target.max()) >= logits.shape[1]):
-        raise LossInputError(f"target labels must be in [0, {logits.shape[1] - 1}]")
-    return target
-
-
 class SegmentationLoss(nn.Module):
     """``λf·focal + λd·dice`` (+ ``vae_weight·vae``): liver stage and multi-class baselines.
 
@@ -221,7 +176,11 @@ class SegmentationLoss(nn.Module):
             smooth_dr=c.dice_smooth,
         )
         self.focal = FocalLoss(
-            include_background=True, to_onehot_y=True, gamma=c.focal_gamma, use_softmax=True
+            include_background=True,
+            to_onehot_y=True,
+            gamma=c.focal_gamma,
+            use_softmax=True,
+            weight=list(c.class_weights) or None,
         )
 
     def hard_terms(
@@ -250,7 +209,14 @@ class SegmentationLoss(nn.Module):
         return total, dice, focal, vae
 
     def compute(
-        self, logits: Tensor, target: Tensor, *, vae_loss: Tensor | None = None
+        self,
+        logits: Tensor,
+        target: Tensor,
+        *,
+        vae_loss: Tensor | None = None,
+        soft_tlvr: Tensor | None = None,
+        has_soft_label: Tensor | None = None,
+        whole_voxels: Tensor | None = None,
     ) -> LossTerms:
         """Evaluate the loss.
 
@@ -258,20 +224,39 @@ class SegmentationLoss(nn.Module):
             logits: Raw network output ``[B, C, *spatial]``.
             target: Class indices ``[B, 1, *spatial]`` or ``[B, *spatial]``.
             vae_loss: Auxiliary loss from ``model.forward_with_aux`` (``None`` when absent).
+            soft_tlvr: Ignored here (this loss has no TLVR term); every loss of
+                :data:`LOSSES` takes the same arguments, so the trainer never asks which
+                one it holds.
+            has_soft_label: Ignored likewise.
+            whole_voxels: Ignored likewise.
 
         Returns:
             The total and its parts.
 
         """
-        total, dice, focal, vae = self.hard_terms(logits, _labels(logits, target), vae_loss)
+        total, dice, focal, vae = self.hard_terms(logits, class_labels(logits, target), vae_loss)
         zero = logits.new_zeros(())
         return LossTerms(total, dice.detach(), focal.detach(), zero, vae.detach())
 
     def forward(
-        self, logits: Tensor, target: Tensor, *, vae_loss: Tensor | None = None
+        self,
+        logits: Tensor,
+        target: Tensor,
+        *,
+        vae_loss: Tensor | None = None,
+        soft_tlvr: Tensor | None = None,
+        has_soft_label: Tensor | None = None,
+        whole_voxels: Tensor | None = None,
     ) -> LossTerms:
         """Same as :meth:`compute`."""
-        return self.compute(logits, target, vae_loss=vae_loss)
+        return self.compute(
+            logits,
+            target,
+            vae_loss=vae_loss,
+            soft_tlvr=soft_tlvr,
+            has_soft_label=has_soft_label,
+            whole_voxels=whole_voxels,
+        )
 
 
 class KnowledgeInformedLoss(SegmentationLoss):
@@ -285,6 +270,7 @@ class KnowledgeInformedLoss(SegmentationLoss):
         vae_loss: Tensor | None = None,
         soft_tlvr: Tensor | None = None,
         has_soft_label: Tensor | None = None,
+        whole_voxels: Tensor | None = None,
     ) -> LossTerms:
         """Evaluate the loss.
 
@@ -295,26 +281,29 @@ class KnowledgeInformedLoss(SegmentationLoss):
             soft_tlvr: ``[B]`` soft label R of each sample's own patient, in batch order.
             has_soft_label: ``[B]`` bool, which samples have a soft label; ``None`` means the
                 finite entries of ``soft_tlvr``. Values where it is false are never read.
+            whole_voxels: ``[B, 2]`` reference tumor and liver-incl.-tumor voxels of each
+                sample's whole case (``tlvr_scope="patient"``; ``None``: the patch's own).
 
         Returns:
             The total and its parts, with R̂ per sample and the samples used.
 
         """
         c = self.config
-        labels = _labels(logits, target)
+        labels = class_labels(logits, target)
         total, dice, focal, vae = self.hard_terms(logits, labels, vae_loss)
         used = self._used(logits.shape[0], soft_tlvr, has_soft_label, logits.device)
         region = None
         if c.tlvr_region == "label":
             region = (labels == c.liver_label) | (labels == c.tumor_label)
             used = used & region.flatten(1).any(1)
-        r_hat = predicted_tlvr(
-            torch.softmax(logits, dim=1),
-            region,
-            liver_channel=c.liver_label,
-            tumor_channel=c.tumor_label,
-            eps=c.tlvr_eps,
-        )
+        probabilities = torch.softmax(logits, dim=1)
+        channels = {"liver_channel": c.liver_label, "tumor_channel": c.tumor_label}
+        if c.tlvr_scope == "patient" and whole_voxels is not None:
+            r_hat = patient_tlvr(
+                probabilities, labels, whole_voxels, region, eps=c.tlvr_eps, **channels
+            )
+        else:
+            r_hat = predicted_tlvr(probabilities, region, eps=c.tlvr_eps, **channels)
         tlvr = logits.new_zeros(())
         if soft_tlvr is not None and bool(used.any()):
             # Select first, then subtract: missing labels (e.g. NaN) never enter the graph.
@@ -361,8 +350,14 @@ class KnowledgeInformedLoss(SegmentationLoss):
         vae_loss: Tensor | None = None,
         soft_tlvr: Tensor | None = None,
         has_soft_label: Tensor | None = None,
+        whole_voxels: Tensor | None = None,
     ) -> LossTerms:
         """Same as :meth:`compute`."""
         return self.compute(
-            logits, target, vae_loss=vae_loss, soft_tlvr=soft_tlvr, has_soft_label=has_soft_label
+            logits,
+            target,
+            vae_loss=vae_loss,
+            soft_tlvr=soft_tlvr,
+            has_soft_label=has_soft_label,
+            whole_voxels=whole_voxels,
         )

@@ -43,6 +43,8 @@ Item = dict[Hashable, Any]
 #: Item fields that belong to the run, not to the case's arrays (never cached).
 RUN_FIELDS = ("case_id", "cache", "soft_tlvr")
 NOT_WRITABLE = "The given NumPy array is not writable"
+#: Bumped when the deterministic prefix's outputs change (2: ``whole_tlvr_voxels``).
+PIPELINE_VERSION = 2
 
 
 def split_pipeline(transform: Compose) -> tuple[Compose, Compose]:
@@ -54,7 +56,8 @@ def split_pipeline(transform: Compose) -> tuple[Compose, Compose]:
 
 def cache_root(base: Path, stage: str, role: str, preprocess: dict[str, Any]) -> Path:
     """``base/<stage>-<role>-<12 hex digits of the config fingerprint>``."""
-    text = json.dumps({"v": CACHE_VERSION, "stage": stage, "role": role, "pre": preprocess})
+    version = {"v": CACHE_VERSION, "pipeline": PIPELINE_VERSION}
+    text = json.dumps({**version, "stage": stage, "role": role, "pre": preprocess})
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     return base / f"{stage}-{role}-{digest}"
 

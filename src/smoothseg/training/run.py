@@ -21,7 +21,8 @@ from smoothseg.training.config import TrainConfig, TrainConfigError
 from smoothseg.training.data import stage_data
 from smoothseg.training.distributed import barrier, init_from_env, process_group, rank_seed
 from smoothseg.training.interrupt import interrupt_guard
-from smoothseg.training.synthetic import provenance
+from smoothseg.training.loss_registry import build_loss, loss_name
+from smoothseg.training.synthetic import provenance as synthetic_provenance
 from smoothseg.training.trainer import Trainer, TrainResult
 
 RUN_OUTPUTS = (
@@ -102,6 +103,12 @@ def _write_json(path: Path, data: Mapping[str, Any]) -> None:
         tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
+def uses_tlvr(config: TrainConfig) -> bool:
+    """Whether the run's loss has the TLVR soft-label term with a weight α > 0."""
+    name = loss_name(config.loss, classes=config.model.out_channels)
+    return name == "knowledge_informed" and config.loss.alpha > 0
+
+
 def _check_soft_labels(
     config: TrainConfig,
     split: Split,
@@ -114,7 +121,7 @@ def _check_soft_labels(
     """
     train = () if config.synthetic_only else split.train
     n = sum(c in labels for c in train)
-    if config.stage != "tumor" or config.loss.alpha <= 0 or n > 0:
+    if not uses_tlvr(config) or n > 0:
         return n
     if config.synthetic_only:
         why = "synthetic phantoms (--synthetic-only) carry none"
@@ -128,7 +135,7 @@ def _check_soft_labels(
     raise InputError(
         path if path is not None else "--soft-labels",
         f"alpha = {config.loss.alpha} needs soft labels for the training cases but {why}; "
-        "pass --soft-labels, or set [loss] alpha = 0 to train without the TLVR term",
+        "pass --soft-labels, or --alpha 0 ([loss] alpha = 0) to train without the TLVR term",
     )
 
 
@@ -153,7 +160,8 @@ def train(
         data: Prepared cache folder.
         split: Which cases train and validate (its test cases are never touched).
         out: Run folder.
-        soft_labels: Case id → soft TLVR label (tumor stage; others ignore it).
+        soft_labels: Case id → soft TLVR label (used where the loss has the TLVR term, i.e.
+            α > 0 on a model with a tumor class; ignored otherwise).
         soft_labels_path: Where they came from (recorded in ``run.json``).
         resume: Continue from ``out/last.pt`` (the config must match, see :data:`RESUMABLE`).
         overwrite: Replace the outputs of an earlier run in ``out``.
@@ -172,7 +180,8 @@ def train(
 
     """
     run = Path(out)
-    labels = dict(soft_labels or {}) if config.stage == "tumor" else {}
+    tlvr = uses_tlvr(config)
+    labels = dict(soft_labels or {}) if tlvr else {}
     n_soft = _check_soft_labels(config, split, labels, soft_labels_path)
     ctx = init_from_env(config.device)  # under torchrun: join the process group
     if ctx.is_main:
@@ -185,7 +194,8 @@ def train(
         "val": list(split.val),
         "soft_labels": None if soft_labels_path is None else str(soft_labels_path),
         "soft_label_cases": sorted(c for c in (*split.train, *split.val) if c in labels),
-        "alpha_effective": config.loss.alpha if config.stage == "tumor" else 0.0,
+        "loss": loss_name(config.loss, classes=config.model.out_channels),
+        "alpha_effective": config.loss.alpha if tlvr else 0.0,
         "soft_label_train_cases": n_soft,
         "versions": versions(),
     }
@@ -198,9 +208,22 @@ def train(
     seed_everything(rank_seed(config.seed, ctx.rank), deterministic=config.deterministic)
     stage = stage_data(config, data, split, labels)
     if stage.synthetic is not None:
-        info["synthetic"] = provenance(stage.synthetic.cases, only=config.synthetic_only)
+        info["synthetic"] = synthetic_provenance(stage.synthetic.cases, only=config.synthetic_only)
     checksums = None if checksum_dir is None else Path(checksum_dir)
-    trainer = Trainer(config, stage, run, progress=progress, dist=ctx, checksum_dir=checksums)
+    loss = build_loss(config.loss, classes=config.model.out_channels)
+    provenance = {
+        k: info[k] for k in ("loss", "alpha_effective", "soft_label_train_cases", "soft_labels")
+    }
+    trainer = Trainer(
+        config,
+        stage,
+        run,
+        loss=loss,
+        progress=progress,
+        dist=ctx,
+        checksum_dir=checksums,
+        provenance={**provenance, "train_cases": len(split.train)},
+    )
     if resume:
         trainer.restore(load_checkpoint(run / "last.pt", trainer.device))
         if ctx.rank:  # last.pt holds rank 0's random state: other ranks draw their own

@@ -66,7 +66,7 @@ from smoothseg.training.fastpath import (
     needs_scaler,
 )
 from smoothseg.training.interrupt import raise_if_interrupted
-from smoothseg.training.losses import KnowledgeInformedLoss, LossTerms, SegmentationLoss
+from smoothseg.training.losses import LossTerms, SegmentationLoss
 from smoothseg.training.report import write_curves, write_metrics
 from smoothseg.training.synthetic import provenance
 from smoothseg.training.validation import validate
@@ -112,7 +112,22 @@ def resolve_device(name: str) -> torch.device:
 
 
 class Trainer:
-    """One stage's training run (see the module docs). Use :func:`train` unless customising."""
+    """One stage's training run (see the module docs). Use :func:`train` unless customising.
+
+    Args:
+        config: Resolved training config.
+        data: The stage's datasets.
+        run_dir: Run folder.
+        loss: The loss to minimise, e.g. ``build_loss(config.loss, classes=...)`` (see
+            :data:`smoothseg.training.loss_registry.LOSSES`); it receives every batch's soft labels
+            and uses them or not.
+        progress: Show a progress bar.
+        dist: Distributed context (``None``: one process).
+        checksum_dir: Debug: per-step weight checksums of each rank.
+        provenance: Recorded in the bundle's ``training`` section (e.g. the loss, effective
+            α and how many training cases had a soft label).
+
+    """
 
     def __init__(
         self,
@@ -120,9 +135,11 @@ class Trainer:
         data: StageData,
         run_dir: Path,
         *,
+        loss: SegmentationLoss,
         progress: bool = True,
         dist: DistContext | None = None,
         checksum_dir: Path | None = None,
+        provenance: Mapping[str, Any] | None = None,
     ) -> None:
         self.config = config
         self.data = data
@@ -139,11 +156,8 @@ class Trainer:
         )
         # what a step calls: (logits, aux); DDP-wrapped when distributed, compiled if asked
         self.net = maybe_compile(training_module(self.model, self.dist, self.device), config)
-        self.loss = (
-            KnowledgeInformedLoss(config.loss)
-            if config.stage == "tumor"
-            else SegmentationLoss(config.loss)
-        )
+        self.loss = loss
+        self.provenance = dict(provenance or {})
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
@@ -205,11 +219,14 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
             logits, aux = self.net(image)
         vae = None if aux is None else aux.float()
-        if isinstance(self.loss, KnowledgeInformedLoss):
-            soft = torch.as_tensor(batch["soft_tlvr"], dtype=torch.float32)
-            terms = self.loss.compute(logits.float(), label, vae_loss=vae, soft_tlvr=soft)
-        else:
-            terms = self.loss.compute(logits.float(), label, vae_loss=vae)
+        soft, whole = batch.get("soft_tlvr"), batch.get("whole_tlvr_voxels")
+        terms = self.loss.compute(
+            logits.float(),
+            label,
+            vae_loss=vae,
+            soft_tlvr=None if soft is None else torch.as_tensor(soft, dtype=torch.float32),
+            whole_voxels=None if whole is None else torch.as_tensor(whole, dtype=torch.float32),
+        )
         if self.scaler is not None:
             self.scaler.scale(terms.total).backward()
             self.scaler.step(self.optimizer)
@@ -358,6 +375,7 @@ class Trainer:
             "val_dice": self.best_score,
             "epochs_run": self.epoch,
             "run": str(self.run.resolve()),
+            **self.provenance,
         }
         if self.data.synthetic is not None:  # what it trained on, e.g. the liver HU range
             training["synthetic"] = provenance(

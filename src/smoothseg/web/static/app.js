@@ -15,6 +15,7 @@ const state = { info: null, job: null, window: "abdomen", volumes: {} };
 const nv = new NV.Niivue({
   backColor: [0, 0, 0, 1], crosshairColor: [0.25, 0.6, 1, 1], show3Dcrosshair: true,
   multiplanarShowRender: NV.SHOW_RENDER.NEVER, isColorbar: false, isRadiologicalConvention: true,
+  loadingText: "",  // the page says what to do while no scan is shown (#viewer-empty)
 });
 window.smoothseg = { nv, state };
 
@@ -79,6 +80,8 @@ async function start(request) {
     await poll();
   } catch (err) {
     showError(err.message);
+    $("#progress-box").hidden = true;  // no "uploading ..." left over a refused upload
+    $("#progress-text").textContent = "";
   } finally {
     setBusy(false);
   }
@@ -171,6 +174,10 @@ async function loadViewer(volumes) {
   }
   setWindow(state.window);
   applyOverlays();
+  // The crosshair is drawn from the start: say where it is instead of "crosshair: -".
+  const mm = nv.frac2mm(nv.scene.crosshairPos);
+  state.crosshair = `crosshair: ${describe(mm, valueAt(mm))}`;
+  $("#readout").textContent = state.crosshair;
   document.body.dataset.viewer = "ready";
 }
 

@@ -25,6 +25,7 @@ for (const role of TIMEPOINTS) {
     nv: new NV.Niivue({
       backColor: [0, 0, 0, 1], crosshairColor: [0.25, 0.6, 1, 1], isColorbar: false,
       multiplanarShowRender: NV.SHOW_RENDER.NEVER, isRadiologicalConvention: true,
+      loadingText: "",
     }),
   };
 }
@@ -106,6 +107,8 @@ async function start(request) {
     await poll();
   } catch (err) {
     showError(err.message);
+    $("#progress-box").hidden = true;  // no "uploading ..." left over a refused upload
+    $("#progress-text").textContent = "";
   } finally {
     setBusy(false);
   }
