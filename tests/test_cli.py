@@ -33,6 +33,28 @@ def test_help_lists_commands() -> None:
     assert "info" in out.stdout
 
 
+def test_no_help_page_shows_a_bool_type_for_a_flag() -> None:
+    """Flags (and --help) show no ``<bool>`` in any command's help table."""
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from smoothseg.cli import app
+
+    root = get_command(app)
+    paths: list[list[str]] = [[]]
+    for name, command in getattr(root, "commands", {}).items():
+        paths.append([name])
+        paths += [[name, sub] for sub in getattr(command, "commands", {})]
+    runner = CliRunner()
+    shown = {}
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (path, result.output)
+        shown[" ".join(path)] = result.output.count("<bool>")
+    assert len(shown) > 15
+    assert not any(shown.values()), {k: v for k, v in shown.items() if v}
+
+
 def test_help_does_not_import_heavy_libraries() -> None:
     code = (
         "import sys; from smoothseg.cli import app; "

@@ -9,14 +9,40 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from smoothseg.cli.state import STATE
 from smoothseg.errors import SmoothsegError
 from smoothseg.version import __version__
 
+
+class _Command(TyperCommand):
+    """A command whose ``--help`` row shows no ``<bool>`` type (it is a flag)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        """Click's help option, without a type in the help table."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class _Group(TyperGroup):
+    """The ``smoothseg`` group, with the same ``--help`` row as its commands."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        """Click's help option, without a type in the help table."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
 app = typer.Typer(
+    cls=_Group,
     name="smoothseg",
     help="Liver and liver-tumor segmentation in 3D CT (SmoothSegNet).",
     no_args_is_help=True,
@@ -104,6 +130,12 @@ def _register() -> None:
 
 
 _register()
+for _group in app.registered_groups:  # sub-command groups (e.g. ``clinical``)
+    _group.cls = _Group
+for _typer in (app, *(group.typer_instance for group in app.registered_groups)):
+    for _info in _typer.registered_commands if _typer is not None else ():
+        if _info.cls in (None, TyperCommand):
+            _info.cls = _Command
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,7 @@ def synthesize(
         None, "--liver", help="Liver mask (any label > 0) on the CT grid.", readable=False
     ),
     auto_liver: bool = typer.Option(
-        False, "--auto-liver", help="Find the liver with the liver stage of --model."
+        False, "--auto-liver", help="Find the liver with the liver stage of --model.", metavar=""
     ),
     model: Path | None = typer.Option(
         None, "--model", help="Model folder for --auto-liver (default: the shipped model)."
@@ -31,7 +31,10 @@ def synthesize(
         help="MIN MAX contrast to the liver (HU); default: mostly hypo-, some iso-/hyperdense.",
     ),
     plain: bool = typer.Option(
-        False, "--plain", help="Uniform solitary lesions only (no rim, core, capsule, satellites)."
+        False,
+        "--plain",
+        help="Uniform solitary lesions only (no rim, core, capsule, satellites).",
+        metavar="",
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same files)."),
     dicom: bool | None = typer.Option(
