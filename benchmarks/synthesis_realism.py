@@ -17,6 +17,8 @@ Writes ``docs/images/synthesis-realism.png`` and ``benchmarks/results/synthesis_
 from __future__ import annotations
 
 import json
+import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +109,11 @@ def _crop(ct: npt.NDArray[np.float32], lesion: npt.NDArray[np.bool_]) -> tuple[A
 
 
 def main() -> None:
+    if "--patterns-only" in sys.argv:
+        image = read_volume(LITS / "img_117.nii.gz", kind="image", canonical=False).array
+        label = read_volume(LITS / "lab_117.nii.gz", kind="label", canonical=False).array
+        _patterns(np.asarray(image, dtype=np.float32), np.asarray(label) == 1)
+        return
     image = np.asarray(read_volume(LITS / "img_117.nii.gz", kind="image", canonical=False).array)
     label = np.asarray(read_volume(LITS / "lab_117.nii.gz", kind="label", canonical=False).array)
     liver, tumor = label > 0, label == 2
@@ -142,6 +149,7 @@ def main() -> None:
     payload = {name: stats for name, stats in rows}
     (out / "synthesis_realism.json").write_text(json.dumps(payload, indent=2) + "\n")
     _figure(real, synthetic)
+    _patterns(ct, label == 1)
 
 
 def _figure(real: list[Any], synthetic: list[Any]) -> None:
@@ -176,6 +184,40 @@ def _figure(real: list[Any], synthetic: list[Any]) -> None:
     fig.savefig(FIGURE, dpi=90, metadata={"Software": None})
     plt.close(fig)
     print(f"wrote {FIGURE}")
+
+
+def _patterns(ct: npt.NDArray[np.float32], parenchyma: npt.NDArray[np.bool_]) -> None:
+    """One synthetic lesion per pattern in the LiTS-117 liver (``synthesis-patterns.png``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plain = LesionRequest(count=1, size_mm=(22.0, 22.0)).plain()
+    cases = [
+        ("hypodense -50 HU", replace(plain, contrast_hu=(-50.0, -50.0))),
+        ("isodense +5 HU", replace(plain, contrast_hu=(5.0, 5.0))),
+        ("hyperdense +35 HU", replace(plain, contrast_hu=(35.0, 35.0))),
+        ("HCC-like rim, washout", replace(plain, contrast_hu=(-25.0, -25.0), hcc_prob=1.0)),
+        ("necrotic core", replace(plain, contrast_hu=(-20.0, -20.0), necrosis_prob=1.0)),
+        ("capsule", replace(plain, contrast_hu=(-30.0, -30.0), capsule_prob=1.0)),
+        ("multifocal", replace(plain, contrast_hu=(-40.0, -40.0), multifocal_prob=1.0)),
+        ("mass effect 25 %", replace(plain, contrast_hu=(-40.0, -40.0), mass_effect=(0.25, 0.25))),
+    ]
+    fig, axes = plt.subplots(2, len(cases) // 2, figsize=(2.6 * len(cases) // 2, 5.6))
+    for ax, (name, request) in zip(axes.ravel(), cases, strict=True):
+        new, synth, _ = implant_lesions(ct, parenchyma, SPACING, request, np.random.default_rng(11))
+        main = _lesions(synth)
+        grey, _ = _crop(new, main[0] if main else synth)
+        ax.imshow(grey, cmap="gray", vmin=-40, vmax=200, origin="lower")
+        ax.set_title(name, fontsize=9)
+        ax.axis("off")
+    fig.suptitle("synthetic lesion patterns in the LiTS-117 liver (W240/L80)")
+    fig.tight_layout()
+    path = FIGURE.with_name("synthesis-patterns.png")
+    fig.savefig(path, dpi=90, metadata={"Software": None})
+    plt.close(fig)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -49,12 +49,12 @@ def draw_pattern(
     texture_sd = float(rng.uniform(*request.texture_scale)) * noise_sd_hu
     return Pattern(
         body_hu=contrast_hu,
-        rim_hu=contrast_hu + float(rng.uniform(30.0, 60.0)) if hcc else None,
+        rim_hu=contrast_hu + float(rng.uniform(40.0, 70.0)) if hcc else None,
         rim_mm=float(rng.uniform(2.0, 4.0)) if hcc else 0.0,
         core_hu=min(contrast_hu, 0.0) - float(rng.uniform(20.0, 40.0)) if necrosis else None,
         core_fraction=float(rng.uniform(0.3, 0.5)) if necrosis else 0.0,
-        capsule_hu=float(rng.uniform(10.0, 25.0)) if capsule else None,
-        capsule_mm=float(rng.uniform(1.0, 2.0)) if capsule else 0.0,
+        capsule_hu=float(rng.uniform(20.0, 40.0)) if capsule else None,
+        capsule_mm=float(rng.uniform(1.5, 3.0)) if capsule else 0.0,
         texture_sd_hu=texture_sd,
         texture_mm=float(rng.uniform(0.8, 2.0)),
     )

@@ -153,7 +153,8 @@ def push_outward(
     """Mass effect: liver tissue in ``region`` moved outward from the lesion (gentle, local).
 
     The displacement is ``strength * rho`` inside the lesion and ``strength * r^3 / rho^2``
-    outside, tapered to 0 at the box's edge; voxels outside the liver keep their values.
+    outside, tapered to 0 at the box's edge; voxels outside the liver keep their values. Only
+    the 1 mm low-pass moves; the finer detail (scanner noise) stays where it was.
     """
     if strength <= 0:
         return region
@@ -166,5 +167,7 @@ def push_outward(
     shift *= np.clip((edge_mm - rho) / max(edge_mm - radius_mm, 1e-6), 0.0, 1.0)
     scale = 1.0 - shift / rho  # sample the tissue that was nearer the centre
     source = np.stack([center_local[k] + (idx[k] - center_local[k]) * scale for k in range(3)])
-    moved = ndimage.map_coordinates(region, source, order=1, mode="nearest")
+    # move the structures (low-pass) only: interpolating the noise would smooth it
+    low = ndimage.gaussian_filter(region, sigma=1.0 / spacing)
+    moved = ndimage.map_coordinates(low, source, order=1, mode="nearest") + (region - low)
     return np.where(liver, moved, region).astype(np.float32)
