@@ -8,6 +8,7 @@ x 96) with its own liver label is used instead.
 Baseline: ``read_volume`` + ``write_volume`` of that NIfTI. Subject: ``synthesize_volume`` with
 the default lesion mix (3 lesions, 10-30 mm) in memory, and the whole ``synthesize_scan`` (new
 CT + label map + lesions.json + preview written) after the same read. Target: synthesis <= 2 s.
+Also timed: ``RandSyntheticTumord`` (the training transform) on the liver's box at full resolution.
 Writes ``benchmarks/results/synthesis.json`` and appends one line to ``benchmarks/RESULTS.md``.
 """
 
@@ -58,6 +59,28 @@ def _inputs(folder: Path) -> tuple[Path, Volume, str]:
     return path, liver, f"paper-size phantom {case.image.shape}"
 
 
+def _transform_cost(ct: Volume, liver: Volume, repeats: int) -> tuple[list[float], list[int]]:
+    """Seconds per sample of the training transform on the liver's box (as the tumor stage)."""
+    from smoothseg.preprocess.synthetic_tumor import RandSyntheticTumord
+
+    mask = np.asarray(liver.array) > 0
+    hits = np.argwhere(mask)
+    box = tuple(slice(int(a), int(b) + 1) for a, b in zip(hits.min(0), hits.max(0), strict=True))
+    item = {
+        "image": np.asarray(ct.array, dtype=np.float32)[box][None],
+        "label": mask[box].astype(np.uint8)[None],
+        "spacing_mm": ct.spacing_mm,
+    }
+    transform = RandSyntheticTumord(1.0, max_count=3)
+    times = []
+    for r in range(repeats):
+        transform.set_random_state(r)
+        start = time.perf_counter()
+        transform(item)
+        times.append(time.perf_counter() - start)
+    return times, [int(n) for n in item["image"].shape[1:]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each")
@@ -80,6 +103,7 @@ def main() -> None:
             image = read_volume(path, kind="image")
             synthesize_scan(image, liver, folder / f"out{r}", request, seed=r, dicom=False)
             whole.append(time.perf_counter() - start)
+        crop_s, crop_shape = _transform_cost(ct, liver, args.repeats)
     b, s, w = (statistics.median(x) for x in (base, synth, whole))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = {
@@ -89,12 +113,15 @@ def main() -> None:
         "baseline_read_write_s": base,
         "synthesize_volume_s": synth,
         "synthesize_scan_s": whole,
+        "rand_synthetic_tumord_s": crop_s,
+        "liver_crop_shape": crop_shape,
     }
     line = (
         f"- {stamp} · bench_synthesis · {where} · {what}, 3 lesions 10-30 mm, median of "
         f"{args.repeats}: synthesize_volume {s:.2f}s (target <= 2 s) vs baseline (read + write "
         f"NIfTI) {b:.2f}s (x{s / b:.2f}); whole synthesize_scan (read, implant, write CT + labels "
-        f"+ preview) {w:.2f}s (x{w / b:.2f})"
+        f"+ preview) {w:.2f}s (x{w / b:.2f}); RandSyntheticTumord (prob 1, up to 3 lesions) on the "
+        f"native-resolution liver crop {crop_shape}: {statistics.median(crop_s):.2f}s per sample"
     )
     record("synthesis", report, line)
 

@@ -17,6 +17,8 @@ Writes ``docs/images/synthesis-realism.png`` and ``benchmarks/results/synthesis_
 from __future__ import annotations
 
 import json
+import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,8 @@ def lesion_stats(
     tumor: npt.NDArray[np.bool_],
 ) -> dict[str, float]:
     """Diameter, contrast, edge width, texture sd (and ratio) of one lesion."""
+    box = _box(lesion, int(np.ceil(12.0 / SPACING[0])))
+    ct, lesion, liver, tumor = ct[box], lesion[box], liver[box], tumor[box]
     inside = ndimage.distance_transform_edt(lesion, sampling=SPACING)
     outside = ndimage.distance_transform_edt(~lesion, sampling=SPACING)
     signed = np.where(lesion, -inside + SPACING[0] / 2, outside - SPACING[0] / 2)
@@ -81,6 +85,14 @@ def lesion_stats(
     }
 
 
+def _box(mask: npt.NDArray[np.bool_], margin: int) -> tuple[slice, ...]:
+    """The mask's bounding box grown by ``margin`` voxels (clipped)."""
+    hits = np.argwhere(mask)
+    lo = np.maximum(hits.min(axis=0) - margin, 0)
+    hi = np.minimum(hits.max(axis=0) + margin + 1, mask.shape)
+    return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+
+
 def _lesions(mask: npt.NDArray[np.bool_]) -> list[npt.NDArray[np.bool_]]:
     labels, n = ndimage.label(mask)
     sizes = np.bincount(labels.ravel(), minlength=n + 1)
@@ -107,6 +119,11 @@ def _crop(ct: npt.NDArray[np.float32], lesion: npt.NDArray[np.bool_]) -> tuple[A
 
 
 def main() -> None:
+    if "--patterns-only" in sys.argv:
+        image = read_volume(LITS / "img_117.nii.gz", kind="image", canonical=False).array
+        label = read_volume(LITS / "lab_117.nii.gz", kind="label", canonical=False).array
+        _patterns(np.asarray(image, dtype=np.float32), np.asarray(label) == 1)
+        return
     image = np.asarray(read_volume(LITS / "img_117.nii.gz", kind="image", canonical=False).array)
     label = np.asarray(read_volume(LITS / "lab_117.nii.gz", kind="label", canonical=False).array)
     liver, tumor = label > 0, label == 2
@@ -122,9 +139,17 @@ def main() -> None:
         )
         for m in _lesions(synth):
             synthetic.append((lesion_stats(new, m, liver, tumor | synth), new, m))
+    hypo = []
+    for seed in range(4):
+        request = LesionRequest(count=4, size_mm=size_range, density_weights=(1.0, 0.0, 0.0))
+        new, synth, _ = implant_lesions(
+            ct, label == 1, SPACING, request, np.random.default_rng(100 + seed)
+        )
+        hypo += [lesion_stats(new, m, liver, tumor | synth) for m in _lesions(synth)]
     rows = [
         ("real (LiTS-117)", [s for s, _, _ in real]),
-        ("synthetic (same liver)", [s for s, _, _ in synthetic]),
+        ("synthetic, default mix (same liver)", [s for s, _, _ in synthetic]),
+        ("synthetic, hypodense class only", hypo),
     ]
     keys = ("diameter_mm", "contrast_hu", "edge_mm", "texture_sd_hu", "texture_ratio")
     table = [
@@ -142,6 +167,7 @@ def main() -> None:
     payload = {name: stats for name, stats in rows}
     (out / "synthesis_realism.json").write_text(json.dumps(payload, indent=2) + "\n")
     _figure(real, synthetic)
+    _patterns(ct, label == 1)
 
 
 def _figure(real: list[Any], synthetic: list[Any]) -> None:
@@ -176,6 +202,40 @@ def _figure(real: list[Any], synthetic: list[Any]) -> None:
     fig.savefig(FIGURE, dpi=90, metadata={"Software": None})
     plt.close(fig)
     print(f"wrote {FIGURE}")
+
+
+def _patterns(ct: npt.NDArray[np.float32], parenchyma: npt.NDArray[np.bool_]) -> None:
+    """One synthetic lesion per pattern in the LiTS-117 liver (``synthesis-patterns.png``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plain = LesionRequest(count=1, size_mm=(22.0, 22.0)).plain()
+    cases = [
+        ("hypodense -50 HU", replace(plain, contrast_hu=(-50.0, -50.0))),
+        ("isodense +5 HU", replace(plain, contrast_hu=(5.0, 5.0))),
+        ("hyperdense +35 HU", replace(plain, contrast_hu=(35.0, 35.0))),
+        ("HCC-like rim, washout", replace(plain, contrast_hu=(-25.0, -25.0), hcc_prob=1.0)),
+        ("necrotic core", replace(plain, contrast_hu=(-20.0, -20.0), necrosis_prob=1.0)),
+        ("capsule", replace(plain, contrast_hu=(-30.0, -30.0), capsule_prob=1.0)),
+        ("multifocal", replace(plain, contrast_hu=(-40.0, -40.0), multifocal_prob=1.0)),
+        ("mass effect 25 %", replace(plain, contrast_hu=(-40.0, -40.0), mass_effect=(0.25, 0.25))),
+    ]
+    fig, axes = plt.subplots(2, len(cases) // 2, figsize=(2.6 * len(cases) // 2, 5.6))
+    for ax, (name, request) in zip(axes.ravel(), cases, strict=True):
+        new, synth, _ = implant_lesions(ct, parenchyma, SPACING, request, np.random.default_rng(11))
+        main = _lesions(synth)
+        grey, _ = _crop(new, main[0] if main else synth)
+        ax.imshow(grey, cmap="gray", vmin=-40, vmax=200, origin="lower")
+        ax.set_title(name, fontsize=9)
+        ax.axis("off")
+    fig.suptitle("synthetic lesion patterns in the LiTS-117 liver (W240/L80)")
+    fig.tight_layout()
+    path = FIGURE.with_name("synthesis-patterns.png")
+    fig.savefig(path, dpi=90, metadata={"Software": None})
+    plt.close(fig)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from smoothseg.cli import app
 from smoothseg.errors import InputError, OutputExistsError
-from smoothseg.io import read_volume, write_dicom_series, write_volume
+from smoothseg.io import Volume, read_volume, write_dicom_series, write_volume
 from smoothseg.phantom.cohort import cohort_case
 from smoothseg.phantom.config import PhantomConfig
 from smoothseg.synthesis import SynthesisConfigError
@@ -125,3 +125,29 @@ def test_auto_liver_and_bad_input(phantom, tmp_path) -> None:  # type: ignore[no
         ],
     )
     assert isinstance(big.exception, SynthesisConfigError)
+
+
+def test_bad_input_is_one_line(phantom, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from smoothseg.cli import main
+
+    ct, _, liver = phantom
+    empty = tmp_path / "empty.nii.gz"
+    mask = read_volume(liver, kind="label", canonical=False)
+    write_volume(mask.with_array(np.zeros(mask.shape, np.uint8)), empty)
+    small = tmp_path / "small.nii.gz"
+    write_volume(Volume(np.ones((8, 8, 8), np.uint8), np.eye(4), kind="label"), small)
+    for liver_file, problem in ((empty, "liver mask is empty"), (small, "grids differ")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(
+                [
+                    "synthesize",
+                    "--ct",
+                    str(ct),
+                    "--liver",
+                    str(liver_file),
+                    "--out",
+                    str(tmp_path / "o"),
+                ]
+            )
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and problem in err and len(err.strip().splitlines()) == 1

@@ -16,6 +16,7 @@ from smoothseg.synthesis.paint import (
     Pattern,
     coverage,
     lesion_box,
+    lesion_half_mm,
     pattern_hu,
     push_outward,
     signed_distance_mm,
@@ -24,6 +25,7 @@ from smoothseg.synthesis.paint import (
 from smoothseg.synthesis.sites import Parenchyma, analyse_liver, pick_center
 
 LOWPASS_MM = 2.0
+MASS_EFFECT_REACH = 1.8  # the push fades out at 1.8 radii from the centre
 
 
 def draw_contrast(request: LesionRequest, rng: np.random.Generator) -> float:
@@ -49,12 +51,12 @@ def draw_pattern(
     texture_sd = float(rng.uniform(*request.texture_scale)) * noise_sd_hu
     return Pattern(
         body_hu=contrast_hu,
-        rim_hu=contrast_hu + float(rng.uniform(30.0, 60.0)) if hcc else None,
+        rim_hu=contrast_hu + float(rng.uniform(40.0, 70.0)) if hcc else None,
         rim_mm=float(rng.uniform(2.0, 4.0)) if hcc else 0.0,
         core_hu=min(contrast_hu, 0.0) - float(rng.uniform(20.0, 40.0)) if necrosis else None,
         core_fraction=float(rng.uniform(0.3, 0.5)) if necrosis else 0.0,
-        capsule_hu=float(rng.uniform(10.0, 25.0)) if capsule else None,
-        capsule_mm=float(rng.uniform(1.0, 2.0)) if capsule else 0.0,
+        capsule_hu=float(rng.uniform(20.0, 40.0)) if capsule else None,
+        capsule_mm=float(rng.uniform(1.5, 3.0)) if capsule else 0.0,
         texture_sd_hu=texture_sd,
         texture_mm=float(rng.uniform(0.8, 2.0)),
     )
@@ -86,13 +88,16 @@ def _paint(
 ) -> int:
     """Paint one lesion into ``out`` / ``tumor`` in place; returns its voxel count."""
     radius = diameter_mm / 2
-    box, lo = lesion_box(
-        center, radius * (2.0 + 2 * request.irregularity) + 3.0, spacing, out.shape
-    )
+    strength = float(rng.uniform(*request.mass_effect))
+    if strength > 0:
+        near, near_lo = lesion_box(center, radius * MASS_EFFECT_REACH + 2.0, spacing, out.shape)
+        out[near] = push_outward(
+            out[near], liver[near], center - near_lo, spacing, radius, strength
+        )
+    half = lesion_half_mm(radius, request.irregularity, spacing, request.edge_blur_mm[1])
+    box, _ = lesion_box(center, half, spacing, out.shape)
     region = out[box]
     inside = liver[box]
-    strength = float(rng.uniform(*request.mass_effect))
-    region = push_outward(region, inside, center - lo, spacing, radius, strength)
     distance, extent = signed_distance_mm(box, center, spacing, radius, request.irregularity, rng)
     weight = coverage(distance, extent, float(rng.uniform(*request.edge_blur_mm))) * inside
     level = _local_level(region, inside & (distance > 0), tissue, request.vessel_margin_hu)

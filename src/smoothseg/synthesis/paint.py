@@ -24,6 +24,8 @@ from scipy import ndimage
 from scipy.spatial.transform import Rotation
 
 Box = tuple[slice, slice, slice]
+WARP_CLIP = 2.5  # the distortion field is clipped at 2.5 sd
+MIN_WARP_FACTOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,20 @@ def lesion_box(
         slice(int(lo[2]), int(hi[2])),
     )
     return box, lo
+
+
+def lesion_half_mm(
+    radius_mm: float, irregularity: float, spacing: npt.NDArray[np.float64], blur_mm: float
+) -> float:
+    """Half-size of a box surely holding the lesion and its partial-volume edge.
+
+    The longest axis is at most 1.2 / cbrt(1.2 x 0.8 x 0.8) = 1.31 x the radius, the distortion
+    stretches it by at most 1 / max(1 - 2.5 x irregularity, 0.5), and the edge ramp reaches half
+    its width (voxel extent and blur) beyond the surface.
+    """
+    stretch = 1.0 / max(1.0 - WARP_CLIP * irregularity, MIN_WARP_FACTOR)
+    ramp = 0.5 * float(np.hypot(spacing.sum(), blur_mm))
+    return radius_mm * 1.32 * stretch + ramp + float(spacing.max())
 
 
 def _offsets(
@@ -95,10 +111,11 @@ def signed_distance_mm(
     if irregularity > 0:
         coarse = rng.standard_normal((6, 6, 6))
         zoom = [n / 6 for n in shape]
-        warp = ndimage.zoom(coarse, zoom, order=3, mode="nearest")[
+        warp = ndimage.zoom(coarse, zoom, order=1, mode="nearest")[
             : shape[0], : shape[1], : shape[2]
         ]
-        radial = radial * (1.0 + irregularity * warp / (coarse.std() + 1e-6))
+        warp = np.clip(warp / (coarse.std() + 1e-6), -WARP_CLIP, WARP_CLIP)
+        radial = radial * np.maximum(1.0 + irregularity * warp, MIN_WARP_FACTOR)
     distance = (radial - 1.0) * radius_mm
     norm = np.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2) + 1e-6
     extent = sum(np.abs(d[k]) / norm * spacing[k] for k in range(3))
@@ -153,18 +170,23 @@ def push_outward(
     """Mass effect: liver tissue in ``region`` moved outward from the lesion (gentle, local).
 
     The displacement is ``strength * rho`` inside the lesion and ``strength * r^3 / rho^2``
-    outside, tapered to 0 at the box's edge; voxels outside the liver keep their values.
+    outside, tapered to 0 at the box's edge; voxels outside the liver keep their values. Only
+    the 1 mm low-pass moves; the finer detail (scanner noise) stays where it was.
     """
     if strength <= 0:
         return region
-    idx = np.indices(region.shape, dtype=np.float64)
-    d = [(idx[k] - center_local[k]) * spacing[k] for k in range(3)]
+    idx = np.indices(region.shape, dtype=np.float32)
+    d = [(idx[k] - center_local[k]) * np.float32(spacing[k]) for k in range(3)]
     rho = np.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2) + 1e-6
     room = np.minimum(np.asarray(region.shape) - 1 - center_local, center_local) * spacing
     edge_mm = max(float(room.min()), radius_mm * 1.01)
     shift = np.where(rho < radius_mm, strength * rho, strength * radius_mm**3 / rho**2)
     shift *= np.clip((edge_mm - rho) / max(edge_mm - radius_mm, 1e-6), 0.0, 1.0)
-    scale = 1.0 - shift / rho  # sample the tissue that was nearer the centre
-    source = np.stack([center_local[k] + (idx[k] - center_local[k]) * scale for k in range(3)])
-    moved = ndimage.map_coordinates(region, source, order=1, mode="nearest")
+    scale = (1.0 - shift / rho).astype(np.float32)  # sample the tissue nearer the centre
+    for k in range(3):  # in place: idx becomes the source coordinates
+        idx[k] = center_local[k] + (idx[k] - center_local[k]) * scale
+    source = idx
+    # move the structures (low-pass) only: interpolating the noise would smooth it
+    low = ndimage.gaussian_filter(region, sigma=1.0 / spacing)
+    moved = ndimage.map_coordinates(low, source, order=1, mode="nearest") + (region - low)
     return np.where(liver, moved, region).astype(np.float32)

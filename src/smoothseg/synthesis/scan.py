@@ -20,7 +20,7 @@ import numpy as np
 
 from smoothseg.io import DicomSeriesMeta, Volume, write_dicom_series, write_volume
 from smoothseg.io.atomic import atomic_output
-from smoothseg.io.dicom_seg_write import write_dicom_seg
+from smoothseg.io.dicom_seg_write import SegWriteMeta, write_dicom_seg
 from smoothseg.synthesis.config import Lesion, LesionRequest
 from smoothseg.synthesis.preview import write_preview
 from smoothseg.synthesis.volume import synthesize_volume
@@ -105,7 +105,12 @@ def synthesize_scan(
             uid_seed=f"smoothseg-synthesize-{seed}-{Path(ct.source.path).name or 'ct'}",
         )
         write_dicom_series(new_ct, files["ct"], meta, overwrite=overwrite)
-        write_dicom_seg(labels, files["ct"], files["seg"], overwrite=overwrite)
+        seg_meta = SegWriteMeta(
+            series_description="Synthetic lesions (ground truth)",
+            algorithm_name="smoothseg synthesize",
+            uid_seed=meta.uid_seed,
+        )
+        write_dicom_seg(labels, files["ct"], files["seg"], meta=seg_meta, overwrite=overwrite)
     else:
         write_volume(new_ct, files["ct"], overwrite=overwrite)
     write_volume(labels, files["labels"], overwrite=overwrite)
