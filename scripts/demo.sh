@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The main job, run by `make demo` (after `make install`):
-#   1. `smoothseg demo`: a synthetic abdominal CT cohort (8 phantoms with a clinical table, per the cpu-small config), then
+#   1. `smoothseg demo`: a synthetic abdominal CT cohort (12 phantoms with a clinical table, per the cpu-small config), then
 #      the paper's experiment at CPU scale (config cpu-small): 3 replications x (clinical soft
 #      labels, liver stage, tumor stage with/without smoothing, multi-class baselines, ablation
-#      I-V), the full two-step prediction of the held-out cases, scoring, Tables 2-5, Figure D1,
+#      I-V), the full two-step prediction of the held-out cases, scoring, Tables 2-5 (pooled and per-case, p-values), Figures C1 and D1,
 #      sample segmentations and report.md — every number computed by this run;
 #   2. the real TCIA HCC-TACE-Seg study in ../shared/data, when present: series choice + predict
 #      with the shipped default model and a DICOM SEG output (skip with DEMO_REAL=0).
@@ -33,7 +33,7 @@ else
 fi
 echo
 echo "Done in $(( $(date +%s) - START )) s. Outputs in $OUT/:"
-echo "  experiment/report.md         Tables 2-5, Figure D1, sample segmentations, the run's scale"
+echo "  experiment/report.md         Tables 2-5 (pooled and per-case, p-values), Figures C1 and D1, sample segmentations, the run's scale"
 echo "  experiment/tables/           the tables as Markdown, CSV and LaTeX"
 echo "  experiment/runs/             per replication: soft labels, training runs, predictions"
 echo "  phantom/                     the synthetic cohort (CT, labels, clinical table)"

@@ -179,6 +179,16 @@ def test_rerun_skips_finished_steps_and_refuses_other_configs(
     assert done.exit_code == 0, done.output
     assert done.stdout.strip().splitlines()[-1] == str(out / "report.md")
     assert "0 step(s) run, 12 skipped" in done.stdout  # 2 x (clinical, 5 models, evaluation)
+    first = float(
+        next(
+            line
+            for line in (out / "report.md").read_text(encoding="utf-8").splitlines()
+            if "as they first ran" in line
+        )
+        .split(": ")[-1]
+        .removesuffix(" min.")
+    )
+    assert first > 0.0  # the resumed report keeps the first run's step times
     assert marker.stat().st_mtime_ns == before
     assert (out / "tables" / "table3_tumor.csv").is_file()
     config = experiment_config_from_dict(TINY)

@@ -171,13 +171,22 @@ def _step_times(out: Path, splits: Sequence[Split]) -> list[str]:
     return ["Seconds per step:", "", *lines, ""]
 
 
-def _timing(seconds: float, ran: Sequence[str], skipped: Sequence[str]) -> list[str]:
+def total_step_seconds(out: Path) -> float:
+    """Seconds of every finished step as first run (a resumed run keeps the earlier ones)."""
+    return sum(step_seconds(marker.parent) for marker in (out / "runs").glob(f"*/*/{DONE}"))
+
+
+def _timing(
+    seconds: float, ran: Sequence[str], skipped: Sequence[str], steps_s: float
+) -> list[str]:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     return [
         "## Run",
         "",
         f"- Wall time of this invocation: {seconds / 60:.1f} min ({len(ran)} step(s) run, "
         f"{len(skipped)} finished earlier and skipped).",
+        f"- Time of all steps as they first ran (each step's `done.json`; a resumed run keeps "
+        f"the first run's): {steps_s / 60:.1f} min.",
         f"- Machine: {platform.machine()}, {os.cpu_count()} CPU(s); load average at the end "
         f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min).",
         f"- smoothseg {__version__}, {datetime.now(UTC).isoformat(timespec='seconds')}.",
@@ -289,7 +298,7 @@ def write_report(
             "![Sample segmentations](figures/figure4_samples.png)",
             "",
         ]
-    lines += _timing(seconds, log.ran, log.skipped)
+    lines += _timing(seconds, log.ran, log.skipped, total_step_seconds(out))
     lines += _step_times(out, splits)
     report = out / "report.md"
     with atomic_output(report, overwrite=True) as tmp:
