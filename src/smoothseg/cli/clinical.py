@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from smoothseg.cli.runlog import logged_command
 from smoothseg.errors import InputError
-
-if TYPE_CHECKING:
-    from smoothseg.clinical.cohort import Case
 
 clinical_app = typer.Typer(
     help="Clinical knowledge distillation: TLVR soft labels from the clinical table.",
@@ -20,58 +15,6 @@ clinical_app = typer.Typer(
 )
 
 _TABLE_HELP = "Clinical table: .xlsx (sheet 'data table') or .csv with a TCIA_ID column."
-
-
-def _is_cache_manifest(path: Path) -> bool:
-    """A prepared cache manifest (JSON, or CSV with shape/spacing columns) vs a plain CSV."""
-    if path.is_dir():
-        if (path / "manifest.json").is_file():
-            return True
-        path = path / "manifest.csv"
-    if path.suffix.lower() == ".json":
-        return True
-    if not path.is_file():
-        return False
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle), [])
-    return "shape" in header and "spacing_mm" in header
-
-
-def _load_cases(manifest: Path) -> list[Case]:
-    from smoothseg.clinical.cohort import Case, read_cohort_csv
-
-    if _is_cache_manifest(manifest):
-        from smoothseg.datasets import read_manifest
-
-        return [Case(r.case_id, r.tlvr, r.patient_id) for r in read_manifest(manifest)]
-    return read_cohort_csv(manifest)
-
-
-def _split_part(
-    split: Path, replication: int | None, fold: int | None
-) -> tuple[str, set[str], set[str]]:
-    """(name, training case ids incl. validation, test case ids) of the chosen split part."""
-    from smoothseg.datasets import read_splits
-
-    if replication is not None and fold is not None:
-        raise InputError("--fold", "give either --replication or --fold, not both")
-    parts = {s.name: s for s in read_splits(split)}
-    if replication is not None:
-        name = f"replication_{replication}"
-    elif fold is not None:
-        name = f"fold_{fold}"
-    elif len(parts) == 1:
-        name = next(iter(parts))
-    else:
-        raise InputError(
-            split,
-            f"holds {len(parts)} parts; pick one with --replication N or --fold N "
-            f"({', '.join(parts)})",
-        )
-    if name not in parts:
-        raise InputError(split, f"no split part {name!r}; parts: {', '.join(parts)}")
-    s = parts[name]
-    return name, {*s.train, *s.val}, set(s.test)
 
 
 @logged_command("clinical-fit", out="out")
@@ -127,6 +70,7 @@ def fit(
     from rich.table import Table
 
     from smoothseg.clinical.api import ClinicalConfig, fit_clinical
+    from smoothseg.clinical.inputs import load_cases, split_part
     from smoothseg.clinical.report import OUTPUT_FILES, write_outputs
     from smoothseg.clinical.table import read_clinical_table
 
@@ -152,10 +96,10 @@ def fit(
         compare=compare,
         trees=trees,
     )
-    cases = _load_cases(manifest)
+    cases = load_cases(manifest)
     part, train_ids, test_ids = ("", None, set[str]())
     if split is not None:
-        part, train, test_ids = _split_part(split, replication, fold)
+        part, train, test_ids = split_part(split, replication, fold)
         train_ids = train
     clinical = read_clinical_table(table, sheet=sheet)
     result = fit_clinical(

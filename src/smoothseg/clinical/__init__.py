@@ -1,6 +1,8 @@
 """Clinical data of HCC patients and the soft labels fitted on it.
 
 * :mod:`.schema` — the HCC-TACE-Seg table's columns; :func:`read_clinical_table` reads it.
+* :mod:`.inputs` — the cohort's cases and TLVR (cache manifest or CSV) and the split part a fit
+  uses (not imported here: it reads the datasets layer).
 * :func:`fit_clinical` — soft labels (the TLVR a regression on clinical risk factors predicts)
   for a cohort, with a :class:`ClinicalConfig` (out-of-fold by default, or the paper's
   in-sample OLS).
