@@ -229,6 +229,16 @@ def test_spacing_is_assumed_from_identity_affine_or_reader_warning() -> None:
     assert spacing_is_assumed(Volume(hu, np.diag([2.0, 2.0, 2.0, 1.0]), source=told))
 
 
+def test_spacing_warning_is_not_repeated_after_the_readers() -> None:
+    liver = _liver()
+    hu = _ct(liver).astype(np.float32)
+    silent = assess_quality(Volume(hu, np.eye(4)), liver, np.zeros_like(liver))
+    assert any(w.startswith("no real voxel spacing") for w in silent.warnings)
+    told = SourceInfo(warnings=("identity affine: the file stores no real voxel spacing (x)",))
+    said = assess_quality(Volume(hu, np.eye(4), source=told), liver, np.zeros_like(liver))
+    assert not any(w.startswith("no real voxel spacing") for w in said.warnings)
+
+
 def test_assess_quality_on_a_volume() -> None:
     liver, tumor = _liver(), _lesion((14, 14, 12), half=3)
     hu = _ct(liver)

@@ -230,9 +230,14 @@ def _intensity_warnings(median: float, noise: float, config: QualityConfig) -> l
 
 def spacing_is_assumed(image: Volume) -> bool:
     """Whether ``image``'s file stores no real voxel spacing (identity affine on read)."""
-    if any(word in w for w in image.source.warnings for word in _ASSUMED_SPACING_WORDS):
+    if reader_reported_spacing(image):
         return True
     return bool(np.allclose(image.native_grid.affine, np.eye(4)))
+
+
+def reader_reported_spacing(image: Volume) -> bool:
+    """Whether the reader already warned that ``image`` has no real voxel spacing."""
+    return any(word in w for w in image.source.warnings for word in _ASSUMED_SPACING_WORDS)
 
 
 def lesion_records(
@@ -304,7 +309,8 @@ def assess_quality(
         spacing,
         tumor=tumor,
         lesions=lesions,
-        spacing_assumed=spacing_is_assumed(image),
+        # the reader's own warning already says it: one sentence per cause
+        spacing_assumed=spacing_is_assumed(image) and not reader_reported_spacing(image),
         axcodes=image.axcodes,
         config=config,
     )
