@@ -11,7 +11,6 @@ from smoothseg.inference.stages import (
     probabilities,
     tta_flips,
     tumor_probability,
-    tumor_stage,
 )
 from smoothseg.inference.two_stage import Prediction, implausible_liver, run_stages
 
@@ -26,5 +25,4 @@ __all__ = [
     "run_stages",
     "tta_flips",
     "tumor_probability",
-    "tumor_stage",
 ]

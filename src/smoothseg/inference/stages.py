@@ -137,34 +137,6 @@ def liver_stage(
     return liver, tumor_prob
 
 
-def tumor_stage(
-    ct: Volume,
-    liver: Mask,
-    bundle: Bundle,
-    *,
-    overlap: float,
-    tta: bool = False,
-    margin_mm: float | None = None,
-    sw_batch_size: int = 2,
-    device: str = "cpu",
-    amp: bool = False,
-) -> Mask:
-    """Tumor mask of a canonical CT inside ``liver`` (empty when the liver is empty)."""
-    probability = tumor_probability(
-        ct,
-        liver,
-        bundle,
-        overlap=overlap,
-        tta=tta,
-        margin_mm=margin_mm,
-        sw_batch_size=sw_batch_size,
-        device=device,
-        amp=amp,
-    )
-    out: Mask = (probability >= 0.5) & liver
-    return out
-
-
 def tumor_probability(
     ct: Volume,
     liver: Mask,
