@@ -13,13 +13,14 @@ cd "$(dirname "$0")/.."
 SMOOTHSEG=".venv/bin/smoothseg"
 OUT="${DEMO_OUT:-demo-output}"
 SHARED="${SMOOTHSEG_SHARED:-../shared}"
+export PYTHONUNBUFFERED=1  # progress lines appear as they happen, also in a log file
 START=$(date +%s)
 mkdir -p "$OUT"
 
 echo "== 1. The SmoothSegNet experiment at CPU scale on a synthetic cohort (smoothseg demo) =="
 FLAGS=()
 [ "${DEMO_OVERWRITE:-0}" = "1" ] && FLAGS+=(--overwrite)
-"$SMOOTHSEG" demo --out "$OUT" ${FLAGS[@]+"${FLAGS[@]}"}
+"$SMOOTHSEG" demo --out "$OUT" --jobs "${DEMO_JOBS:-2}" ${FLAGS[@]+"${FLAGS[@]}"}
 REPORT="$OUT/experiment/report.md"
 
 STUDY="$SHARED/data/hcc-tace-seg/HCC-TACE-Seg/HCC_009"

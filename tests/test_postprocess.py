@@ -91,6 +91,34 @@ def test_chan_vese_refinement_moves_to_the_boundary_and_stays_in_the_liver() -> 
     assert not refine_tumor(hu, empty, liver, SPACING).any()
 
 
+def test_chan_vese_ignores_tissue_outside_the_liver() -> None:
+    """A hypodense lesion at the liver's edge, fat beyond it, and a liver-isodense false
+    positive: with the non-liver voxels taking the liver's median, the lesion's contour grows
+    to its boundary and the false positive (no contrast to the liver) does not grow."""
+    shape = (60, 60, 16)
+    grid = np.indices(shape).transpose(1, 2, 3, 0)
+
+    def ball(centre: tuple[float, float, float], radius: float) -> np.ndarray:
+        return np.asarray(np.linalg.norm(grid - np.asarray(centre), axis=-1) <= radius)
+
+    liver = np.zeros(shape, bool)
+    liver[5:30, 5:55, 2:14] = True  # the liver ends at i = 30; fat (-100 HU) beyond
+    truth = ball((26.0, 30.0, 8.0), 7.0) & liver
+    hu = np.where(liver, 60.0, -100.0)
+    hu[truth] = 20.0
+    hu = (hu + np.random.default_rng(0).normal(0, 5, shape)).astype(np.float32)
+    initial = ball((24.0, 30.0, 8.0), 4.0) & liver
+    false_positive = ball((10.0, 15.0, 8.0), 3.0) & liver
+    refined = refine_tumor(hu, initial | false_positive, liver, (1.0, 1.0, 2.5), iterations=2)
+
+    def dice(x: np.ndarray) -> float:
+        return float(2 * (x & truth).sum() / (x.sum() + truth.sum()))
+
+    assert dice(refined) > dice(initial) + 0.15  # 0.36 -> 0.59 (0.50 with the fat counted)
+    near_false_positive = ball((10.0, 15.0, 8.0), 8.0)
+    assert (refined & near_false_positive).sum() < false_positive.sum()  # 0 (305 with fat)
+
+
 def test_preview_and_statistics_document(tmp_path: Path) -> None:
     shape = (64, 64, 20)
     image = _image(shape).to_canonical()

@@ -20,7 +20,8 @@ An experiment file (YAML; shipped: ``paper`` and ``cpu-small`` in
                                 # min_lesion_mm3 defaults to 0 here: the paper has no filter)
     evaluation: {...}           # size_rule, size_threshold_cm, percentile, lesion_iou_threshold
     figure_cases: 3             # test cases shown in the sample-segmentation figure
-    phantom: {cases, seed, size, shape, spacing_mm}   # the cohort `smoothseg demo` generates
+    phantom: {cases, seed, size, shape, spacing_mm, tumor_diameter_range_mm}   # the cohort
+                                # `smoothseg demo` generates
     notes: "..."                # copied into report.md
 
 Unknown keys anywhere are an error that lists the valid ones. The ``training`` tables are
@@ -71,17 +72,27 @@ def check_keys(data: Mapping[str, Any], valid: tuple[str, ...] | set[str], what:
 
 @dataclass(frozen=True)
 class PhantomSettings:
-    """The synthetic cohort ``smoothseg demo`` generates (see :mod:`smoothseg.phantom`)."""
+    """The synthetic cohort ``smoothseg demo`` generates (see :mod:`smoothseg.phantom`).
+
+    ``tumor_diameter_range_mm`` truncates the tumor diameters (the generator's default is
+    5-150 mm; a demo cohort at 4 mm voxels may start at RECIST's 10 mm measurable size).
+    """
 
     cases: int = 10
     seed: int = 1000
     size: str = "small"
     shape: tuple[int, int, int] = (96, 96, 60)
     spacing_mm: tuple[float, float, float] = (4.0, 4.0, 4.0)
+    tumor_diameter_range_mm: tuple[float, float] = (5.0, 150.0)
 
     def __post_init__(self) -> None:
         if self.cases < 5:
             raise ExperimentConfigError("phantom.cases must be >= 5 (train, val and test parts)")
+        lo, hi = self.tumor_diameter_range_mm
+        if not 0 < lo < hi:
+            raise ExperimentConfigError(
+                f"phantom.tumor_diameter_range_mm must be increasing and positive, got {lo}, {hi}"
+            )
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from smoothseg.clinical.api import ClinicalConfig, ClinicalFit, fit_clinical
 from smoothseg.clinical.cohort import Case
@@ -29,6 +30,7 @@ class ExperimentData:
         rows: Its manifest rows.
         clinical_table: The clinical table the soft labels are fitted on.
         source: What ``--data`` was (``cache`` or ``phantom cohort``).
+        cohort: The phantom cohort folder, when ``--data`` was one.
 
     """
 
@@ -36,6 +38,14 @@ class ExperimentData:
     rows: tuple[ManifestRow, ...]
     clinical_table: Path
     source: str
+    cohort: Path | None = None
+
+    def cohort_settings(self) -> dict[str, Any]:
+        """The generator settings of the phantom cohort (``phantom_config.json``), or ``{}``."""
+        path = self.cohort / "phantom_config.json" if self.cohort else None
+        if path is None or not path.is_file():
+            return {}
+        return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def is_cache(folder: Path) -> bool:
@@ -103,7 +113,7 @@ def resolve_data(
     rows = tuple(read_manifest(cache / "manifest.json"))
     if not rows:
         raise InputError(cache, "the cache holds no case")
-    return ExperimentData(cache, rows, table, source)
+    return ExperimentData(cache, rows, table, source, folder if source != "cache" else None)
 
 
 def experiment_splits(

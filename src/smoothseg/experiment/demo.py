@@ -18,6 +18,7 @@ def run_demo(
     overwrite: bool = False,
     progress: bool = True,
     say: Log | None = None,
+    workers: int = 1,
 ) -> ExperimentResult:
     """Generate (or reuse) the config's phantom cohort in ``out/phantom``, run the experiment.
 
@@ -27,6 +28,7 @@ def run_demo(
         overwrite: Start over; otherwise an earlier demo in ``out`` is resumed.
         progress: Show the trainers' progress bars.
         say: Receives one line per step.
+        workers: Training processes at once (see :func:`run_experiment`).
 
     Raises:
         InputError: ``out/phantom`` holds another cohort and ``overwrite`` is not set.
@@ -42,7 +44,12 @@ def run_demo(
         tell(
             f"phantom cohort: {p.cases} cases, seed {p.seed}, {p.shape} voxels of {p.spacing_mm} mm"
         )
-        phantom = PhantomConfig.preset(p.size, shape=p.shape, spacing_mm=p.spacing_mm)
+        phantom = PhantomConfig.preset(
+            p.size,
+            shape=p.shape,
+            spacing_mm=p.spacing_mm,
+            diameter_range_mm=p.tumor_diameter_range_mm,
+        )
         generate_cohort(cohort, p.cases, seed=p.seed, config=phantom, overwrite=True)
     else:
         tell(f"phantom cohort in {cohort} exists, reused")
@@ -54,6 +61,7 @@ def run_demo(
         resume=True,
         progress=progress,
         say=say,
+        workers=workers,
     )
 
 
@@ -68,4 +76,6 @@ def _same_cohort(cohort: Path, p: PhantomSettings) -> bool:
         and saved.get("seed") == p.seed
         and tuple(saved.get("shape", ())) == tuple(p.shape)
         and tuple(float(s) for s in saved.get("spacing_mm", ())) == tuple(p.spacing_mm)
+        and tuple(float(d) for d in saved.get("diameter_range_mm", ()))
+        == tuple(float(d) for d in p.tumor_diameter_range_mm)
     )

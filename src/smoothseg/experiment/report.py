@@ -19,7 +19,7 @@ from smoothseg.experiment.figure_c1 import figure_c1_of_run
 from smoothseg.experiment.figures import figure_d1, figure_samples, pick_cases
 from smoothseg.experiment.formats import markdown, write_table
 from smoothseg.experiment.predict import SMOOTHSEGNET, Variant
-from smoothseg.experiment.steps import DONE, RunLog, step_seconds
+from smoothseg.experiment.steps import DONE, TIMING_FILE, RunLog, step_seconds
 from smoothseg.experiment.tables import MODEL_LABELS, all_tables
 from smoothseg.io.atomic import atomic_output
 from smoothseg.training.config import TrainConfig
@@ -70,6 +70,7 @@ def scale_section(
         f"- Experiment config: `{config.name}` (training preset `{config.train_preset}`).",
         f"- Data: {data.source} `{data.cache}` — {len(data.rows)} cases, voxel spacing "
         f"{', '.join(spacings)} mm; clinical table `{data.clinical_table}`.",
+        *_cohort_line(data),
         f"- {len(splits)} replication(s), patient-level, seed {config.split_seed}: "
         + "; ".join(
             f"{s.name} {len(s.train)} train / {len(s.val)} val / {len(s.test)} test" for s in splits
@@ -109,6 +110,19 @@ def scale_section(
     if config.notes:
         lines += [config.notes.strip(), ""]
     return lines
+
+
+def _cohort_line(data: ExperimentData) -> list[str]:
+    """The phantom cohort's tumor sizes, when the data was one."""
+    settings = data.cohort_settings()
+    if "diameter_range_mm" not in settings:
+        return []
+    lo, hi = settings["diameter_range_mm"]
+    return [
+        f"- Phantom cohort: seed {settings.get('seed')}, largest tumor diameter log-normal with "
+        f"median {settings.get('diameter_median_mm'):g} mm, truncated to {lo:g}-{hi:g} mm "
+        f"(satellites too); 1 in {settings.get('strata')} livers tumor-free."
+    ]
 
 
 _MODES = {
@@ -177,16 +191,30 @@ def total_step_seconds(out: Path) -> float:
 
 
 def _timing(
-    seconds: float, ran: Sequence[str], skipped: Sequence[str], steps_s: float
+    seconds: float,
+    ran: Sequence[str],
+    skipped: Sequence[str],
+    steps_s: float,
+    compute_s: float | None,
 ) -> list[str]:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    wall = (
+        []
+        if compute_s is None
+        else [
+            f"- **Wall time of the results: {compute_s / 60:.1f} min** (the run that computed "
+            f"them, plus any resumption that finished interrupted steps; `{TIMING_FILE}`)."
+        ]
+    )
     return [
         "## Run",
         "",
+        *wall,
         f"- Wall time of this invocation: {seconds / 60:.1f} min ({len(ran)} step(s) run, "
         f"{len(skipped)} finished earlier and skipped).",
-        f"- Time of all steps as they first ran (each step's `done.json`; a resumed run keeps "
-        f"the first run's): {steps_s / 60:.1f} min.",
+        f"- Sum of the step times as they first ran (each step's `done.json`; training steps "
+        f"run side by side with `--jobs` > 1, so this can exceed the wall time): "
+        f"{steps_s / 60:.1f} min.",
         f"- Machine: {platform.machine()}, {os.cpu_count()} CPU(s); load average at the end "
         f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min).",
         f"- smoothseg {__version__}, {datetime.now(UTC).isoformat(timespec='seconds')}.",
@@ -204,8 +232,13 @@ def write_report(
     variant_list: Sequence[Variant],
     log: RunLog,
     seconds: float,
+    compute_seconds: float | None = None,
 ) -> ReportFiles:
-    """Write tables, figures and ``report.md`` into ``out``."""
+    """Write tables, figures and ``report.md`` into ``out``.
+
+    ``seconds`` is this invocation's wall time; ``compute_seconds`` that of the invocations
+    that computed the results (kept from the first run when a re-run only resumes).
+    """
     tables = all_tables(results, variant_list, config.size_threshold_cm, config.size_rule)
     written = {t.key: write_table(t, out / "tables") for t in tables}
     rep_dirs = [out / "runs" / s.name for s in splits]
@@ -298,7 +331,7 @@ def write_report(
             "![Sample segmentations](figures/figure4_samples.png)",
             "",
         ]
-    lines += _timing(seconds, log.ran, log.skipped, total_step_seconds(out))
+    lines += _timing(seconds, log.ran, log.skipped, total_step_seconds(out), compute_seconds)
     lines += _step_times(out, splits)
     report = out / "report.md"
     with atomic_output(report, overwrite=True) as tmp:

@@ -1,6 +1,8 @@
 """Run an experiment and write its tables, figures and ``report.md``.
 
-Per replication: clinical fit → training → prediction → scoring.
+Per replication: clinical fit → training → prediction → scoring. The training runs of all
+replications are independent jobs (:mod:`smoothseg.experiment.jobs`), run one at a time or
+over ``workers`` processes.
 
 Output folder ``OUT/``::
 
@@ -44,13 +46,15 @@ from smoothseg.experiment.data import (
     fit_soft_labels,
     resolve_data,
 )
+from smoothseg.experiment.jobs import TrainJob, run_train_jobs
 from smoothseg.experiment.predict import CASES_CSV, Variant, predict_and_score, variants
 from smoothseg.experiment.steps import (
+    TIMING_FILE,
     RunLog,
     TrainStep,
     is_done,
+    record_wall_time,
     run_step,
-    train_model,
     train_step_config,
     write_json,
 )
@@ -58,7 +62,17 @@ from smoothseg.experiment.tables import MODEL_LABELS
 from smoothseg.training.data import read_soft_labels
 
 CONFIG_FILE = "experiment.json"
-OWNED = ("runs", "results", "tables", "figures", "cache", "splits.json", "report.md", CONFIG_FILE)
+OWNED = (
+    "runs",
+    "results",
+    "tables",
+    "figures",
+    "cache",
+    "splits.json",
+    "report.md",
+    TIMING_FILE,
+    CONFIG_FILE,
+)
 Log = Callable[[str], None]
 
 
@@ -135,18 +149,22 @@ def _timed(log: RunLog, name: str, ran: bool, start: float) -> None:
         log.seconds[name] = round(time.perf_counter() - start, 1)
 
 
-def run_replication(
+def prepare_replication(
     config: ExperimentConfig,
     data: ExperimentData,
     split: Split,
     folder: Path,
     *,
-    progress: bool,
     say: Log,
     log: RunLog,
     skip: bool = True,
-) -> Path:
-    """One replication; returns its ``cases.csv``."""
+) -> tuple[list[TrainJob], dict[str, Path], dict[str, Any]]:
+    """Fit the replication's soft labels and list its training runs.
+
+    Returns:
+        The unfinished training jobs, every step's bundle folder and every step's config.
+
+    """
     trainable = sorted({*split.train, *split.val})
     clinical_cfg = {
         "clinical": config.clinical.to_dict(),
@@ -170,6 +188,7 @@ def run_replication(
         for k, v in read_soft_labels(folder / "clinical" / SOFT_LABELS).items()
         if k in trainable
     }
+    jobs: list[TrainJob] = []
     bundles: dict[str, Path] = {}
     step_configs: dict[str, Any] = {}
     for step in train_steps(config):
@@ -183,20 +202,25 @@ def run_replication(
             log.skipped.append(f"{split.name}/{step.name}")
             say(f"{split.name}: {step.name} finished earlier, skipped")
             continue
-        epochs = step.config.max_epochs
-        say(
-            f"{split.name}: training {step.name} ({step.config.model.name}, {epochs} epochs, "
-            f"α={step.config.loss.alpha if step.smoothing else 0:g})"
+        jobs.append(
+            TrainJob(f"{split.name}/{step.name}", step, step_cfg, target, data.cache, split, soft)
         )
-        start = time.perf_counter()
+    return jobs, bundles, step_configs
 
-        def work(t: Path, s: TrainStep = step) -> Path:
-            return train_model(
-                s, cache=data.cache, split=split, soft_labels=soft, folder=t, progress=progress
-            )
 
-        run_step(target, step_cfg, work, skip=False, keep_partial=True)
-        _timed(log, f"{split.name}/{step.name}", True, start)
+def evaluate_replication(
+    config: ExperimentConfig,
+    data: ExperimentData,
+    split: Split,
+    folder: Path,
+    bundles: dict[str, Path],
+    step_configs: dict[str, Any],
+    *,
+    say: Log,
+    log: RunLog,
+    skip: bool = True,
+) -> Path:
+    """Predict and score the replication's test cases; returns its ``cases.csv``."""
     variant_list = experiment_variants(config)
     eval_cfg = evaluation_config(config, data)
     predict_cfg = config.predict
@@ -240,6 +264,7 @@ def run_experiment(
     clinical_table: str | Path | None = None,
     progress: bool = True,
     say: Log | None = None,
+    workers: int = 1,
 ) -> ExperimentResult:
     """Run (or resume) the experiment and write its report (see the module docs).
 
@@ -253,6 +278,8 @@ def run_experiment(
         clinical_table: Clinical table (overrides the config's ``clinical_table``).
         progress: Show the trainers' progress bars.
         say: Receives one line per step.
+        workers: Training processes at once (:mod:`smoothseg.experiment.jobs`); the results
+            do not depend on it beyond floating-point rounding.
 
     Raises:
         OutputExistsError: ``out`` holds an experiment and neither resume nor overwrite.
@@ -277,17 +304,28 @@ def run_experiment(
         out=folder / "splits.json",
     )
     log = RunLog()
+    prepared = [
+        prepare_replication(
+            config, experiment_data, split, folder / "runs" / split.name, say=tell, log=log
+        )
+        for split in splits
+    ]
+    jobs = [job for replication_jobs, _, _ in prepared for job in replication_jobs]
+    trained = run_train_jobs(jobs, workers=workers, progress=progress, say=tell)
+    log.ran.extend(trained)
+    log.seconds.update(trained)
     csvs = [
-        run_replication(
+        evaluate_replication(
             config,
             experiment_data,
             split,
             folder / "runs" / split.name,
-            progress=progress,
+            bundles,
+            step_configs,
             say=tell,
             log=log,
         )
-        for split in splits
+        for split, (_, bundles, step_configs) in zip(splits, prepared, strict=True)
     ]
     results = pd.concat([pd.read_csv(p) for p in csvs], ignore_index=True)
     results_csv = folder / "results" / CASES_CSV
@@ -295,6 +333,7 @@ def run_experiment(
     results.to_csv(results_csv, index=False)
     tell("writing tables, figures and report.md")
     seconds = time.perf_counter() - started
+    compute = record_wall_time(folder, seconds, len(log.ran))
     report = write_report(
         config,
         experiment_data,
@@ -304,6 +343,7 @@ def run_experiment(
         variant_list=experiment_variants(config),
         log=log,
         seconds=seconds,
+        compute_seconds=compute,
     )
     return ExperimentResult(
         folder, report.report, results_csv, report.tables, report.figures, log, seconds

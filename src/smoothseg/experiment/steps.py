@@ -24,6 +24,7 @@ from smoothseg.training.run import train
 
 DONE = "done.json"
 STEP_CONFIG = "step_config.json"
+TIMING_FILE = "timing.json"
 T = TypeVar("T")
 
 
@@ -99,6 +100,30 @@ def step_seconds(folder: Path) -> float:
     if not marker.is_file():
         return 0.0
     return float(json.loads(marker.read_text(encoding="utf-8")).get("seconds", 0.0))
+
+
+def record_wall_time(out: Path, seconds: float, steps_run: int) -> float:
+    """Add an invocation that ran steps to ``out/timing.json``; returns the results' wall time.
+
+    The results' wall time is the sum over the invocations that ran at least one step (the
+    first run, plus resumptions that finished interrupted steps); a re-run that only skips
+    finished steps adds nothing, so the first run's time is kept.
+    """
+    path = out / TIMING_FILE
+    runs: list[dict[str, Any]] = []
+    if path.is_file():
+        runs = list(json.loads(path.read_text(encoding="utf-8")).get("runs", []))
+    if steps_run:
+        runs.append(
+            {
+                "seconds": round(seconds, 1),
+                "steps_run": steps_run,
+                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+        )
+    total = round(sum(float(r["seconds"]) for r in runs), 1)
+    write_json(path, {"seconds": total, "runs": runs})
+    return total
 
 
 @dataclass

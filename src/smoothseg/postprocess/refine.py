@@ -9,8 +9,12 @@ Márquez-Neila et al. 2014) for two iterations, starting from the predicted tumo
   ``margin_mm`` on every side. Chan-Vese compares the mean inside with the mean outside, so a
   local box keeps "outside" the liver tissue around that lesion rather than the whole abdomen;
   the initial level set in the box is the whole predicted tumor mask there;
-* the refined boxes are combined (union) and the result is re-masked to the liver, because
-  tumors are assumed to lie inside the liver (Supplementary C.1).
+* voxels outside the liver take the median of the box's tumor-free liver before the contour
+  evolves: tumors are assumed to lie inside the liver (Supplementary C.1), so fat, air or
+  bowel next to a lesion at the liver's edge must not enter the "inside" or "outside" mean
+  (they would pull a hypodense lesion's contour out of the liver and a liver-isodense false
+  positive anywhere);
+* the refined boxes are combined (union) and the result is re-masked to the liver.
 """
 
 from __future__ import annotations
@@ -74,6 +78,10 @@ def refine_tumor(
         region = _box([b.start for b in box], [b.stop for b in box], pad, init.shape)
         values = np.clip(np.asarray(image_hu[region], dtype=np.float32), low, high)
         values = (values - low) / (high - low)
+        liver_box = inside_liver[region]
+        background = values[liver_box & ~init[region]]
+        if background.size:
+            values[~liver_box] = float(np.median(background))
         level = morphological_chan_vese(
             values, iterations, init_level_set=init[region], smoothing=smoothing
         )
