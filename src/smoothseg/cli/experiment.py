@@ -14,7 +14,7 @@ def experiment(
     config: str = typer.Option(
         ...,
         "--config",
-        help="Experiment config: a shipped name (paper, cpu-small) or a YAML file.",
+        help="Experiment config: a shipped name (paper, cpu-small, paper-device) or a YAML file.",
     ),
     data: Path = typer.Option(
         ...,

@@ -51,7 +51,7 @@ from smoothseg.training.config import (
     preset_data,
 )
 
-SHIPPED: tuple[str, ...] = ("paper", "cpu-small")
+SHIPPED: tuple[str, ...] = ("paper", "cpu-small", "paper-device")
 EVALUATION_KEYS = ("size_rule", "size_threshold_cm", "percentile", "lesion_iou_threshold")
 TRAINING_TABLES = ("scale", "train", "model", "loss", "liver", "tumor", "multiclass")
 STAGES = ("liver", "tumor", "multiclass")
