@@ -8,6 +8,7 @@ non-zero; the traceback is shown only with ``--debug``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class SmoothsegError(Exception):
@@ -29,6 +30,10 @@ class InputError(SmoothsegError):
         self.path = Path(path)
         self.problem = one_line(problem)
         super().__init__(one_line(f"{self.path}: {problem}"))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by the constructor's arguments (errors cross worker processes)."""
+        return (type(self), (self.path, self.problem))
 
 
 def one_line(text: str) -> str:
@@ -56,3 +61,7 @@ class OutputExistsError(SmoothsegError):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         super().__init__(f"{self.path}: already exists (pass --overwrite to replace it)")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by the constructor's argument (errors cross worker processes)."""
+        return (type(self), (self.path,))

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
+import pickle
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from smoothseg.datasets.splits import Split
+from smoothseg.errors import SmoothsegError
 from smoothseg.experiment.steps import TrainStep, run_step, train_model
 
 Log = Callable[[str], None]
@@ -85,6 +87,22 @@ def run_train_job(job: TrainJob, progress: bool = False) -> float:
     return round(time.perf_counter() - start, 1)
 
 
+def _pool_job(job: TrainJob) -> float:
+    """:func:`run_train_job` in a worker process.
+
+    An error that cannot cross processes is re-raised as a
+    :class:`~smoothseg.errors.SmoothsegError` with its message.
+    """
+    try:
+        return run_train_job(job, False)
+    except Exception as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            raise SmoothsegError(f"{job.name}: {type(exc).__name__}: {exc}") from None
+        raise
+
+
 def _set_threads(threads: int) -> None:
     """Worker initializer: ``threads`` torch threads (set before any torch work)."""
     import torch
@@ -135,11 +153,11 @@ def run_train_jobs(
         initargs=(per_worker,),
     ) as pool:
         futures: dict[Future[float], TrainJob] = {
-            pool.submit(run_train_job, job, False): job for job in ordered
+            pool.submit(_pool_job, job): job for job in ordered
         }
         pending = set(futures)
         while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 job = futures[future]
                 error = future.exception()
