@@ -158,6 +158,33 @@ def test_demo_refuses_to_replace_another_cohort(tmp_path: Path) -> None:
     assert not (tmp_path / "experiment").exists()
 
 
+def test_demo_cohort_with_other_noise_is_another_cohort(tmp_path: Path) -> None:
+    """A saved cohort that differs only in its noise range is not silently reused."""
+    from smoothseg.experiment import run_demo
+    from smoothseg.experiment.demo import _same_cohort
+    from smoothseg.phantom.config import PhantomConfig
+
+    config = load_experiment_config("cpu-small")
+    p = config.phantom
+    cohort = tmp_path / "phantom"
+    cohort.mkdir()
+    for noise, same in ((p.noise_sigma_hu, True), ((10.0, 25.0), False)):
+        saved = PhantomConfig.preset(
+            p.size,
+            shape=p.shape,
+            spacing_mm=p.spacing_mm,
+            diameter_range_mm=p.tumor_diameter_range_mm,
+            noise_sigma_hu=noise,
+        ).to_dict()
+        saved.update(n_cases=p.cases, seed=p.seed)
+        (cohort / "phantom_config.json").write_text(json.dumps(saved), encoding="utf-8")
+        assert _same_cohort(cohort, p) is same
+    with pytest.raises(InputError, match="holds another cohort than this config's"):
+        run_demo(config, out=tmp_path)
+    with pytest.raises(ExperimentConfigError, match="noise_sigma_hu"):
+        experiment_config_from_dict({"phantom": {"noise_sigma_hu": [9.0, 3.0]}})
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_ablation_one_is_the_plain_multiclass_model(name: str) -> None:
     """Fix 2: Table 5 row I has no two-step, no contour adjustment and no smoothing."""

@@ -49,6 +49,7 @@ def run_demo(
             shape=p.shape,
             spacing_mm=p.spacing_mm,
             diameter_range_mm=p.tumor_diameter_range_mm,
+            noise_sigma_hu=p.noise_sigma_hu,
         )
         generate_cohort(cohort, p.cases, seed=p.seed, config=phantom, overwrite=True)
     else:
@@ -78,4 +79,5 @@ def _same_cohort(cohort: Path, p: PhantomSettings) -> bool:
         and tuple(float(s) for s in saved.get("spacing_mm", ())) == tuple(p.spacing_mm)
         and tuple(float(d) for d in saved.get("diameter_range_mm", ()))
         == tuple(float(d) for d in p.tumor_diameter_range_mm)
+        and tuple(float(n) for n in saved.get("noise_sigma_hu", ())) == tuple(p.noise_sigma_hu)
     )

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -121,8 +122,18 @@ def _cohort_line(data: ExperimentData) -> list[str]:
     return [
         f"- Phantom cohort: seed {settings.get('seed')}, largest tumor diameter log-normal with "
         f"median {settings.get('diameter_median_mm'):g} mm, truncated to {lo:g}-{hi:g} mm "
-        f"(satellites too); 1 in {settings.get('strata')} livers tumor-free."
+        f"(satellites too); 1 in {settings.get('strata')} livers tumor-free"
+        + _noise_clause(settings)
+        + "."
     ]
+
+
+def _noise_clause(settings: dict[str, Any]) -> str:
+    """``; image noise sd a-b HU per voxel`` when the cohort's settings record it."""
+    noise = settings.get("noise_sigma_hu")
+    if not noise or len(noise) != 2:
+        return ""
+    return f"; image noise sd {noise[0]:g}-{noise[1]:g} HU per voxel"
 
 
 _MODES = {
