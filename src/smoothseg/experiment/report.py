@@ -136,6 +136,11 @@ def _noise_clause(settings: dict[str, Any]) -> str:
     return f"; image noise sd {noise[0]:g}-{noise[1]:g} HU per voxel"
 
 
+def duration(seconds: float) -> str:
+    """``12.3 s`` under a minute, ``9.3 min`` from a minute on."""
+    return f"{seconds:.1f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
+
+
 _MODES = {
     "cross-fit": "out-of-fold soft labels, feature selection, log AFP",
     "paper": "the reference fit: OLS in-sample on Table A1's 15 features, raw AFP",
@@ -213,7 +218,7 @@ def _timing(
         []
         if compute_s is None
         else [
-            f"- **Wall time of the results: {compute_s / 60:.1f} min** (the run that computed "
+            f"- **Wall time of the results: {duration(compute_s)}** (the run that computed "
             f"them, plus any resumption that finished interrupted steps; `{TIMING_FILE}`)."
         ]
     )
@@ -221,11 +226,11 @@ def _timing(
         "## Run",
         "",
         *wall,
-        f"- Wall time of this invocation: {seconds / 60:.1f} min ({len(ran)} step(s) run, "
+        f"- Wall time of this invocation: {duration(seconds)} ({len(ran)} step(s) run, "
         f"{len(skipped)} finished earlier and skipped).",
         f"- Sum of the step times as they first ran (each step's `done.json`; training steps "
         f"run side by side with `--jobs` > 1, so this can exceed the wall time): "
-        f"{steps_s / 60:.1f} min.",
+        f"{duration(steps_s)}.",
         f"- Machine: {platform.machine()}, {os.cpu_count()} CPU(s); load average at the end "
         f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min).",
         f"- smoothseg {__version__}, {datetime.now(UTC).isoformat(timespec='seconds')}.",
