@@ -1,4 +1,6 @@
-"""``smoothseg demo``: the README's main job, the cpu-small experiment on a phantom cohort.
+"""``smoothseg demo``: the README's main job, an experiment config on the cohort it describes.
+
+The config is cpu-small unless ``--config`` names another (``paper-device`` on a GPU).
 
 It writes ``report.md`` with Tables 2-5 and figures, all computed on this machine.
 """

@@ -4,7 +4,7 @@ Quick use::
 
     from smoothseg.experiment import load_experiment_config, run_experiment
 
-    config = load_experiment_config("cpu-small")        # or "paper", or a YAML path
+    config = load_experiment_config("cpu-small")        # or "paper", "paper-device", a YAML path
     result = run_experiment(config, data="COHORT_OR_CACHE", out="OUT")
     print(result.report)                                 # OUT/report.md
 

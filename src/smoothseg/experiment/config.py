@@ -1,6 +1,6 @@
 """The frozen experiment configuration (:class:`ExperimentConfig`) and its YAML loader.
 
-An experiment file (YAML; shipped: ``paper`` and ``cpu-small`` in
+An experiment file (YAML; shipped: ``paper``, ``paper-device`` and ``cpu-small`` in
 ``smoothseg/configs/experiments/``) holds, every key optional except where noted::
 
     name: cpu-small
@@ -376,13 +376,13 @@ def _multiclass_models(values: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def shipped_path(name: str) -> Path:
-    """Path of a shipped experiment config (``paper``, ``cpu-small``)."""
+    """Path of a shipped experiment config (``paper``, ``paper-device``, ``cpu-small``)."""
     files = resources.files("smoothseg.configs").joinpath("experiments", f"{name}.yaml")
     return Path(str(files))
 
 
 def load_experiment_config(config: str | Path) -> ExperimentConfig:
-    """Load a shipped experiment config by name (``paper``, ``cpu-small``) or a YAML/JSON path.
+    """Load a shipped experiment config (``paper``, ``paper-device``, ``cpu-small``) or a path.
 
     Raises:
         InputError: A path that does not exist or does not parse.
