@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from smoothseg.clinical.schema import COLUMNS, ColumnSpec
+from smoothseg.clinical.column_spec import ColumnSpec
+from smoothseg.clinical.schema import COLUMNS
 
 #: TLVR change per standard deviation of each generating column.
 GENERATING: dict[str, float] = {"T_involvment": 0.060, "AFP": 0.045, "Lymphnodes": 0.030}

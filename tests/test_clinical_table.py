@@ -12,6 +12,7 @@ import pytest
 
 from clinical_synthetic import synthetic_cohort, write_cohort
 from conftest import require
+from smoothseg.clinical.column_spec import REAL_N_ROWS
 from smoothseg.clinical.encode import LOG10P1, ColumnEncoding, Encoder, fit_encoder
 from smoothseg.clinical.features import (
     PAPER_COLUMNS,
@@ -21,7 +22,7 @@ from smoothseg.clinical.features import (
     resolve_features,
 )
 from smoothseg.clinical.model import fit_preprocessor
-from smoothseg.clinical.schema import COLUMNS, PAPER_TLVR_FEATURES, REAL_N_ROWS, column
+from smoothseg.clinical.schema import COLUMNS, PAPER_TLVR_FEATURES, column
 from smoothseg.clinical.table import join_ids, read_clinical_table
 from smoothseg.clinical.tlvr import tlvr, tlvr_from_counts
 from smoothseg.errors import InputError

@@ -1,6 +1,7 @@
 """Clinical data of HCC patients and the soft labels fitted on it.
 
-* :mod:`.schema` — the HCC-TACE-Seg table's columns; :func:`read_clinical_table` reads it.
+* :mod:`.schema` — the HCC-TACE-Seg table's columns (types in :mod:`.column_spec`, response
+  readings in :mod:`.readings`); :func:`read_clinical_table` reads it.
 * :mod:`.inputs` — the cohort's cases and TLVR (cache manifest or CSV) and the split part a fit
   uses (not imported here: it reads the datasets layer).
 * :func:`fit_clinical` — soft labels (the TLVR a regression on clinical risk factors predicts)
@@ -9,15 +10,13 @@
 """
 
 from smoothseg.clinical.api import ClinicalConfig, ClinicalFit, fit_clinical
+from smoothseg.clinical.column_spec import REAL_N_ROWS, Code, ColumnSpec
 from smoothseg.clinical.schema import (
     COLUMN_NAMES,
     COLUMNS,
     DATA_SHEET,
     GLOSSARY_SHEET,
     PAPER_TLVR_FEATURES,
-    REAL_N_ROWS,
-    Code,
-    ColumnSpec,
     baseline_columns,
     column,
 )

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from smoothseg.clinical.schema import CodeValue, ColumnSpec
+from smoothseg.clinical.column_spec import CodeValue, ColumnSpec
 
 EncodableKind = Literal["binary", "ordinal", "categorical", "numeric"]
 #: Cell texts read as missing (compared stripped and lower-cased).

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from smoothseg.clinical.schema import CodeValue, column
+from smoothseg.clinical.column_spec import CodeValue
+from smoothseg.clinical.schema import column
 from smoothseg.clinical.table import ClinicalTable, EncodableKind
 
 #: Numeric columns encoded as ``log10(1 + x)``.

@@ -13,137 +13,19 @@ Flags that matter for modelling TLVR from clinical data:
 * ``imaging_extent``: measures tumor extent on the baseline CT itself (size, nodularity,
   involvement, RECIST/mRECIST/EASL baseline readings). They correlate with TLVR by construction.
 * ``derived_from``: columns computed from others (e.g. ``CLIP`` groups ``CLIP_Score``).
+
+The column types are in :mod:`.column_spec`, the response-reading columns in :mod:`.readings`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-ColumnKind = Literal["id", "binary", "ordinal", "categorical", "numeric"]
-ColumnGroup = Literal[
-    "id",
-    "timing",
-    "outcome",
-    "demographic",
-    "risk_factor",
-    "pathology",
-    "liver_function",
-    "tumor_imaging",
-    "lab",
-    "staging",
-    "treatment",
-    "response",
-]
-PandasDtype = Literal["str", "int64", "float64"]
-CodeValue = int | str
-
-#: Rows (patients) of the real table the counts below refer to.
-REAL_N_ROWS = 105
-
-
-@dataclass(frozen=True)
-class Code:
-    """One allowed value of a coded column.
-
-    Attributes:
-        value: The value as stored in the table (int or exact string).
-        meaning: What it means.
-        observed: Whether the value occurs in the real table (``False`` for values the coding
-            allows but no patient has, e.g. CLIP score 6).
-
-    """
-
-    value: CodeValue
-    meaning: str
-    observed: bool = True
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One column of the clinical table.
-
-    Attributes:
-        name: Exact column header.
-        kind: ``id``, ``binary``, ``ordinal`` (codes listed in increasing order), ``categorical``
-            or ``numeric``.
-        description: The glossary sheet's text for the column.
-        group: What the column is about.
-        dtype: pandas dtype of the column as ``pandas.read_excel`` reads the real file.
-        codes: Allowed values (binary: negative then positive; ordinal: increasing).
-        unit: Unit of a numeric column.
-        real_missing: Missing cells in the real table (out of :data:`REAL_N_ROWS`).
-        missing_marker: Text the real file stores for a missing value (``None``: empty cell).
-        observed_range: Minimum and maximum in the real table (numeric columns).
-        post_treatment: Known only after the TACE procedure.
-        imaging_extent: Measures tumor extent on baseline imaging.
-        derived_from: Columns this one is computed from.
-        paper_feature: Among the 15 features of the paper's TLVR regression (Table A1).
-        note: Extra facts learnt from the data (inferred units, codings).
-
-    """
-
-    name: str
-    kind: ColumnKind
-    description: str
-    group: ColumnGroup
-    dtype: PandasDtype
-    codes: tuple[Code, ...] = ()
-    unit: str = ""
-    real_missing: int = 0
-    missing_marker: str | None = None
-    observed_range: tuple[float, float] | None = None
-    post_treatment: bool = False
-    imaging_extent: bool = False
-    derived_from: tuple[str, ...] = ()
-    paper_feature: bool = False
-    note: str = ""
-
-    @property
-    def values(self) -> tuple[CodeValue, ...]:
-        """All allowed code values, in order."""
-        return tuple(c.value for c in self.codes)
-
-    @property
-    def observed_values(self) -> tuple[CodeValue, ...]:
-        """Code values that occur in the real table."""
-        return tuple(c.value for c in self.codes if c.observed)
-
-    def meaning(self, value: CodeValue) -> str:
-        """The meaning of a code value.
-
-        Raises:
-            KeyError: ``value`` is not a code of this column.
-
-        """
-        for c in self.codes:
-            if c.value == value:
-                return c.meaning
-        raise KeyError(f"{value!r} is not a code of column {self.name!r}; valid: {self.values}")
-
-
-YN = "Y = 1 N = 0"
-_NO_YES = (Code(0, "no"), Code(1, "yes"))
-
-
-def _yn(
-    name: str,
-    group: ColumnGroup,
-    description: str = YN,
-    *,
-    paper_feature: bool = False,
-    note: str = "",
-) -> ColumnSpec:
-    return ColumnSpec(
-        name, "binary", description, group, "int64", _NO_YES, paper_feature=paper_feature, note=note
-    )
-
-
-def _stages(
-    prefix: str, labels: tuple[str, ...], unobserved: tuple[str, ...] = ()
-) -> tuple[Code, ...]:
-    return tuple(Code(f"{prefix}{s}", f"stage {s}", s not in unobserved) for s in labels)
-
+from smoothseg.clinical.column_spec import (
+    Code,
+    ColumnSpec,
+    stage_codes,
+    yn_column,
+)
+from smoothseg.clinical.readings import READING_COLUMNS
 
 _BASE: tuple[ColumnSpec, ...] = (
     ColumnSpec("TCIA_ID", "id", "Patient ID", "id", "str", note="HCC_001 ... HCC_105"),
@@ -263,13 +145,13 @@ _BASE: tuple[ColumnSpec, ...] = (
         "int64",
         (Code(1, "male"), Code(2, "female")),
     ),
-    _yn("Smoking", "risk_factor", paper_feature=True),
-    _yn("Alcohol", "risk_factor", paper_feature=True),
-    _yn("fhx_can", "risk_factor", "family history of cancer (Y=1, N=0 )", paper_feature=True),
-    _yn("fhx_livc", "risk_factor", "family history of liver cancer ( Y=1, N=0 )"),
-    _yn("Diabetes", "risk_factor", paper_feature=True),
-    _yn("Personal history of cancer", "risk_factor", paper_feature=True),
-    _yn(
+    yn_column("Smoking", "risk_factor", paper_feature=True),
+    yn_column("Alcohol", "risk_factor", paper_feature=True),
+    yn_column("fhx_can", "risk_factor", "family history of cancer (Y=1, N=0 )", paper_feature=True),
+    yn_column("fhx_livc", "risk_factor", "family history of liver cancer ( Y=1, N=0 )"),
+    yn_column("Diabetes", "risk_factor", paper_feature=True),
+    yn_column("Personal history of cancer", "risk_factor", paper_feature=True),
+    yn_column(
         "Evidence_of_cirh",
         "liver_function",
         "evidence of cirrhosis, Y = 1 N = 0",
@@ -336,10 +218,10 @@ _BASE: tuple[ColumnSpec, ...] = (
         (Code("uninodular", "single nodule"), Code("multinodular", "two or more nodules")),
         imaging_extent=True,
     ),
-    _yn("Vascular invasion", "tumor_imaging"),
-    _yn("Metastasis", "tumor_imaging", paper_feature=True, note="Distant metastasis (M1)."),
-    _yn("Lymphnodes", "tumor_imaging", paper_feature=True, note="Regional lymph nodes (N1)."),
-    _yn("Portal Vein Thrombosis", "tumor_imaging"),
+    yn_column("Vascular invasion", "tumor_imaging"),
+    yn_column("Metastasis", "tumor_imaging", paper_feature=True, note="Distant metastasis (M1)."),
+    yn_column("Lymphnodes", "tumor_imaging", paper_feature=True, note="Regional lymph nodes (N1)."),
+    yn_column("Portal Vein Thrombosis", "tumor_imaging"),
     ColumnSpec(
         "T_involvment",
         "binary",
@@ -379,7 +261,7 @@ _BASE: tuple[ColumnSpec, ...] = (
         "CLIP (Cancer of the Liver Italian Program) score (0-6)",
         "staging",
         "str",
-        _stages("Stage_", ("0", "1", "2", "3", "4", "5", "6"), unobserved=("6",)),
+        stage_codes("Stage_", ("0", "1", "2", "3", "4", "5", "6"), unobserved=("6",)),
         derived_from=("CPS", "tumor_nodul", "T_involvment", "AFP_group", "Portal Vein Thrombosis"),
         paper_feature=True,
         note="Equals exactly, for all 105 patients: CPS (A=0, B=1, C=2) + morphology "
@@ -401,7 +283,7 @@ _BASE: tuple[ColumnSpec, ...] = (
         "Okuda score",
         "staging",
         "str",
-        _stages("Stage ", ("I", "II", "III")),
+        stage_codes("Stage ", ("I", "II", "III")),
         derived_from=("T_involvment",),
         note="Points: tumor >50% of liver, ascites, albumin < 3 g/dL, bilirubin > 3 mg/dL; "
         "I = 0, II = 1-2, III = 3-4. Every '>50%' patient is stage II or III.",
@@ -412,7 +294,7 @@ _BASE: tuple[ColumnSpec, ...] = (
         "TNM staging",
         "staging",
         "str",
-        _stages("Stage-", ("I", "II", "IIIA", "IIIB", "IIIC", "IVA", "IVB")),
+        stage_codes("Stage-", ("I", "II", "IIIA", "IIIB", "IIIC", "IVA", "IVB")),
         derived_from=("tumor_nodul", "Tr_Size", "Vascular invasion", "Lymphnodes", "Metastasis"),
         paper_feature=True,
         note="AJCC: every stage I is uninodular, IIIB has vascular invasion, IVA lymph nodes, "
@@ -425,7 +307,7 @@ _BASE: tuple[ColumnSpec, ...] = (
         "(0,A,B,C,D) and guide treatment of Hepatocellular carcinoma.",
         "staging",
         "str",
-        _stages("Stage-", ("0", "A", "B", "C", "D"), unobserved=("0",)),
+        stage_codes("Stage-", ("0", "A", "B", "C", "D"), unobserved=("0",)),
         derived_from=("PS_bclc_0_0_1-2_1_3-4_3", "CPS", "tumor_nodul", "Vascular invasion"),
         note="Performance status 1-2 gives stage C (51 of 52 patients), 3-4 stage D.",
     ),
@@ -447,98 +329,8 @@ _BASE: tuple[ColumnSpec, ...] = (
     ),
 )
 
-_READINGS = {
-    "EASL": ("EASL (European Association for the Study of the Liver guideline 2018)", "mm2"),
-    "RECIST": ("RECIST (Response Evaluation Criteria in Solid Tumor version 1.1)", "mm"),
-    "mRECIST": ("mRECIST", "mm"),
-}
-_RESPONSE = (
-    Code(1, "complete response (CR)"),
-    Code(2, "partial response (PR)"),
-    Code(3, "stable disease (SD)"),
-    Code(4, "progressive disease (PD)"),
-)
-_EASL_RESPONSE = (
-    Code(3, "complete response: no enhancing tumor at follow-up"),
-    Code(4, "any other response (enhancing tumor remains)"),
-)
-_READERS = (("EASL", 1), *(("RECIST", r) for r in (1, 2, 3)), *(("mRECIST", r) for r in (1, 2, 3)))
-# Per (criterion, reader): observed (min, max) of baseline and follow-up, missing count.
-_READING_FACTS: dict[tuple[str, int], tuple[tuple[float, float], tuple[float, float], int]] = {
-    ("EASL", 1): ((68.64, 20841.81), (0.0, 22293.98), 9),
-    ("RECIST", 1): ((17.3, 253.1), (8.4, 243.9), 9),
-    ("RECIST", 2): ((21.0, 294.0), (18.0, 243.0), 9),
-    ("RECIST", 3): ((19.2, 247.1), (10.4, 242.0), 10),
-    ("mRECIST", 1): ((15.6, 243.9), (0.0, 205.5), 9),
-    ("mRECIST", 2): ((15.0, 286.0), (0.0, 169.0), 9),
-    ("mRECIST", 3): ((16.7, 247.1), (0.0, 208.5), 10),
-}
-
-
-def _reading_columns(criterion: str, reader: int) -> tuple[ColumnSpec, ...]:
-    long, unit = _READINGS[criterion]
-    bl_range, fu_range, missing = _READING_FACTS[(criterion, reader)]
-    prefix = f"{reader}_{criterion}"
-    first = f"{long} reading" if reader == 1 else f"{criterion} reading"
-    what = (
-        "viable (enhancing) tumor area, product of diameters"
-        if criterion == "EASL"
-        else "sum of target-lesion diameters"
-        + (" (viable, enhancing part)" if criterion == "mRECIST" else "")
-    )
-    size_note = f"{what} in {unit} (unit inferred from the values)."
-    codes = _EASL_RESPONSE if criterion == "EASL" else _RESPONSE
-    if criterion == "RECIST":  # no reader scored a complete response by RECIST
-        codes = (Code(1, _RESPONSE[0].meaning, observed=False), *_RESPONSE[1:])
-    code_note = (
-        "Only codes 3 and 4 occur; 3 coincides exactly with a follow-up area of 0."
-        if criterion == "EASL"
-        else "Codes follow the follow-up/baseline ratio: 0 -> 1, <= 0.7 -> 2, >= 1.2 -> 4, else 3."
-    )
-    return (
-        ColumnSpec(
-            f"{prefix}_BL",
-            "numeric",
-            f"{first} for reader {reader}, baseline study",
-            "response",
-            "float64",
-            unit=unit,
-            real_missing=missing,
-            observed_range=bl_range,
-            imaging_extent=True,
-            note=size_note,
-        ),
-        ColumnSpec(
-            f"{prefix}_FU",
-            "numeric",
-            f"{criterion} reading for reader {reader}, Follow up study",
-            "response",
-            "float64",
-            unit=unit,
-            real_missing=missing,
-            observed_range=fu_range,
-            post_treatment=True,
-            note=size_note,
-        ),
-        ColumnSpec(
-            prefix,
-            "ordinal",
-            f"{criterion} reading for treatment response",
-            "response",
-            "float64",
-            codes,
-            real_missing=missing,
-            post_treatment=True,
-            derived_from=(f"{prefix}_BL", f"{prefix}_FU"),
-            note=code_note + " Float dtype only because of missing values.",
-        ),
-    )
-
-
 #: Every column of the real table, in the file's order.
-COLUMNS: tuple[ColumnSpec, ...] = _BASE + tuple(
-    spec for criterion, reader in _READERS for spec in _reading_columns(criterion, reader)
-)
+COLUMNS: tuple[ColumnSpec, ...] = _BASE + READING_COLUMNS
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 _BY_NAME = {c.name: c for c in COLUMNS}
 

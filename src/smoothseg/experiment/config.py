@@ -20,9 +20,7 @@ An experiment file (YAML; shipped: ``paper``, ``paper-device`` and ``cpu-small``
                                 # min_lesion_mm3 defaults to 0 here: the paper has no filter)
     evaluation: {...}           # size_rule, size_threshold_cm, percentile, lesion_iou_threshold
     figure_cases: 3             # test cases shown in the sample-segmentation figure
-    phantom: {cases, seed, size, shape, spacing_mm, tumor_diameter_range_mm,
-              noise_sigma_hu}   # the cohort
-                                # `smoothseg demo` generates
+    phantom: {cases, seed, size, shape, spacing_mm, tumor_diameter_range_mm, noise_sigma_hu}
     notes: "..."                # copied into report.md
 
 Unknown keys anywhere are an error that lists the valid ones. The ``training`` tables are
@@ -44,13 +42,7 @@ from smoothseg.config_file import read_config_file
 from smoothseg.errors import InputError, SmoothsegError
 from smoothseg.models.registry import MODELS
 from smoothseg.predict.config import PredictConfig
-from smoothseg.training.config import (
-    PRESETS,
-    TrainConfig,
-    build_train_config,
-    merge,
-    preset_data,
-)
+from smoothseg.training.config import PRESETS, TrainConfig, build_train_config, merge, preset_data
 
 SHIPPED: tuple[str, ...] = ("paper", "cpu-small", "paper-device")
 EVALUATION_KEYS = ("size_rule", "size_threshold_cm", "percentile", "lesion_iou_threshold")
@@ -75,11 +67,9 @@ def check_keys(data: Mapping[str, Any], valid: tuple[str, ...] | set[str], what:
 class PhantomSettings:
     """The synthetic cohort ``smoothseg demo`` generates (see :mod:`smoothseg.phantom`).
 
-    ``tumor_diameter_range_mm`` truncates the tumor diameters (the generator's default is
-    5-150 mm; a demo cohort at 4 mm voxels may start at RECIST's 10 mm measurable size).
-    ``noise_sigma_hu`` is the range of the per-voxel noise sd on the cohort's own grid (the
-    generator's default, 10-25 HU, is a clinical scan's noise at its native sub-millimetre
-    in-plane voxels; averaged into 4 mm voxels the same noise measures about 0.56 times that).
+    ``tumor_diameter_range_mm`` truncates tumor diameters (generator default 5-150 mm);
+    ``noise_sigma_hu`` is the per-voxel noise sd on the cohort's grid (default 10-25 HU, a scan's
+    noise at sub-millimetre voxels: coarser cohorts should lower it, see docs/phantom.md).
     """
 
     cases: int = 10

@@ -19,22 +19,14 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import Progress
 
 from smoothseg.bundle import save_bundle
 from smoothseg.errors import InputError
@@ -67,6 +59,7 @@ from smoothseg.training.fastpath import (
 )
 from smoothseg.training.interrupt import raise_if_interrupted
 from smoothseg.training.losses import LossTerms, SegmentationLoss
+from smoothseg.training.progress import epoch_bar, epoch_task
 from smoothseg.training.report import write_curves, write_metrics
 from smoothseg.training.synthetic import provenance
 from smoothseg.training.validation import validate
@@ -245,7 +238,7 @@ class Trainer:
         start = time.perf_counter()
         task = None
         if bar is not None:
-            task = _epoch_task(bar, len(loader), f"epoch {self.epoch + 1}/{self.config.max_epochs}")
+            task = epoch_task(bar, len(loader), f"epoch {self.epoch + 1}/{self.config.max_epochs}")
         for batch in loader:
             terms = self.step(batch)
             values = terms.as_floats()
@@ -339,7 +332,7 @@ class Trainer:
         main = self.dist.is_main  # distributed: rank 0 validates, logs and writes
         if main and not (self.run / "last.pt").is_file():  # a stop in epoch 1 can resume too
             save_checkpoint(self.run / "last.pt", self.state())
-        with _progress(self.progress) as bar:
+        with epoch_bar(self.progress) as bar:
             while self.epoch < end and not stopped:
                 row = self.train_epoch(bar)
                 if self._should_validate():
@@ -388,28 +381,3 @@ class Trainer:
         return TrainResult(
             self.run, bundle, self.epoch, self.best_epoch, self.best_score, stopped, self.history
         )
-
-
-def _epoch_task(bar: Progress, total: int, description: str) -> TaskID:
-    """The one batch-level task of the bar, reset for each epoch (no line per epoch)."""
-    if bar.task_ids:
-        task = bar.task_ids[0]
-        bar.reset(task, total=total, description=description, stats="")
-        return task
-    return bar.add_task(description, total=total, stats="")
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Progress | None]:
-    if not enabled:
-        yield None
-        return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[stats]}"),
-    )
-    with Progress(*columns, transient=False) as bar:
-        yield bar
