@@ -86,6 +86,8 @@ def test_every_table_and_figure_is_written(experiment: tuple[Path, Path, object]
         "2 replication",
         "Minimum-lesion filter: off",
         "soft-label mode `cross-fit`",
+        "truncated to 5-150 mm",  # the cohort's settings, from its phantom_config.json
+        "image noise sd 10-25 HU per voxel",
     ):
         assert title in report, title
     assert "SmoothSegNet (proposed)" in report and "U-Net" in report
