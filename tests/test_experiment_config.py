@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -161,28 +162,47 @@ def test_demo_refuses_to_replace_another_cohort(tmp_path: Path) -> None:
 def test_demo_cohort_with_other_noise_is_another_cohort(tmp_path: Path) -> None:
     """A saved cohort that differs only in its noise range is not silently reused."""
     from smoothseg.experiment import run_demo
-    from smoothseg.experiment.demo import _same_cohort
-    from smoothseg.phantom.config import PhantomConfig
+    from smoothseg.experiment.demo import _same_cohort, cohort_config
 
     config = load_experiment_config("cpu-small")
     p = config.phantom
     cohort = tmp_path / "phantom"
     cohort.mkdir()
     for noise, same in ((p.noise_sigma_hu, True), ((10.0, 25.0), False)):
-        saved = PhantomConfig.preset(
-            p.size,
-            shape=p.shape,
-            spacing_mm=p.spacing_mm,
-            diameter_range_mm=p.tumor_diameter_range_mm,
-            noise_sigma_hu=noise,
-        ).to_dict()
-        saved.update(n_cases=p.cases, seed=p.seed)
+        saved = replace(cohort_config(p), noise_sigma_hu=noise).to_dict()
+        saved.update(n_cases=p.cases)
         (cohort / "phantom_config.json").write_text(json.dumps(saved), encoding="utf-8")
         assert _same_cohort(cohort, p) is same
     with pytest.raises(InputError, match="holds another cohort than this config's"):
         run_demo(config, out=tmp_path)
     with pytest.raises(ExperimentConfigError, match="noise_sigma_hu"):
         experiment_config_from_dict({"phantom": {"noise_sigma_hu": [9.0, 3.0]}})
+
+
+@pytest.mark.parametrize(("name", "block"), [("cpu-small", (5, 5, 2)), ("paper-device", (3, 3, 1))])
+def test_cohort_noise_is_scan_noise_averaged_into_its_voxels(
+    name: str, block: tuple[int, int, int]
+) -> None:
+    """The shipped cohorts' noise: the generator's 10-25 HU at 0.8 x 0.8 x 2.4 mm, block-averaged.
+
+    cpu-small: 5 x 5 x 2 blocks (4 x 4 x 4.8 mm); paper-device: 3 x 3 x 1 (2.4 mm).
+    """
+    import numpy as np
+
+    from smoothseg.phantom.config import PhantomConfig
+    from smoothseg.phantom.noise import correlated_noise
+
+    default = PhantomConfig()
+    shape = (240, 240, 40)
+    noise = correlated_noise(
+        shape, np.random.default_rng(0), (0.8, 0.8, 2.4), default.noise_correlation_mm
+    )
+    bx, by, bz = block
+    blocks = noise.reshape(shape[0] // bx, bx, shape[1] // by, by, shape[2] // bz, bz)
+    factor = float(blocks.mean(axis=(1, 3, 5)).std())  # the noise has unit variance
+    low, high = load_experiment_config(name).phantom.noise_sigma_hu
+    assert abs(low - factor * default.noise_sigma_hu[0]) <= 0.5
+    assert abs(high - factor * default.noise_sigma_hu[1]) <= 0.5
 
 
 @pytest.mark.parametrize("name", SHIPPED)

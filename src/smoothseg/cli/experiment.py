@@ -58,6 +58,7 @@ def experiment(
     from rich.console import Console
 
     from smoothseg.experiment import load_experiment_config, run_experiment
+    from smoothseg.experiment.report import duration
 
     console = Console()
     cfg = load_experiment_config(config)
@@ -74,7 +75,7 @@ def experiment(
     )
     console.print(
         f"{len(result.log.ran)} step(s) run, {len(result.log.skipped)} skipped, "
-        f"{result.seconds / 60:.1f} min",
+        f"{duration(result.seconds)}",
         highlight=False,
     )
     typer.echo(str(result.report))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from smoothseg.errors import InputError
@@ -44,14 +45,7 @@ def run_demo(
         tell(
             f"phantom cohort: {p.cases} cases, seed {p.seed}, {p.shape} voxels of {p.spacing_mm} mm"
         )
-        phantom = PhantomConfig.preset(
-            p.size,
-            shape=p.shape,
-            spacing_mm=p.spacing_mm,
-            diameter_range_mm=p.tumor_diameter_range_mm,
-            noise_sigma_hu=p.noise_sigma_hu,
-        )
-        generate_cohort(cohort, p.cases, seed=p.seed, config=phantom, overwrite=True)
+        generate_cohort(cohort, p.cases, seed=p.seed, config=cohort_config(p), overwrite=True)
     else:
         tell(f"phantom cohort in {cohort} exists, reused")
     return run_experiment(
@@ -66,18 +60,27 @@ def run_demo(
     )
 
 
+def cohort_config(p: PhantomSettings) -> PhantomConfig:
+    """The generator config of the cohort ``p`` describes (its seed included)."""
+    phantom = PhantomConfig.preset(
+        p.size,
+        shape=p.shape,
+        spacing_mm=p.spacing_mm,
+        diameter_range_mm=p.tumor_diameter_range_mm,
+        noise_sigma_hu=p.noise_sigma_hu,
+    )
+    return replace(phantom, seed=p.seed)
+
+
 def _same_cohort(cohort: Path, p: PhantomSettings) -> bool:
-    """Whether ``cohort`` is the phantom cohort these settings generate (then it is reused)."""
+    """Whether ``cohort`` is the phantom cohort these settings generate (then it is reused).
+
+    Every generator setting saved in ``phantom_config.json`` must equal the one ``p`` resolves
+    to, so a setting added to :class:`PhantomSettings` is compared without touching this.
+    """
     try:
         saved = json.loads((cohort / "phantom_config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return (
-        saved.get("n_cases") == p.cases
-        and saved.get("seed") == p.seed
-        and tuple(saved.get("shape", ())) == tuple(p.shape)
-        and tuple(float(s) for s in saved.get("spacing_mm", ())) == tuple(p.spacing_mm)
-        and tuple(float(d) for d in saved.get("diameter_range_mm", ()))
-        == tuple(float(d) for d in p.tumor_diameter_range_mm)
-        and tuple(float(n) for n in saved.get("noise_sigma_hu", ())) == tuple(p.noise_sigma_hu)
-    )
+    expected = cohort_config(p).to_dict()
+    return saved.get("n_cases") == p.cases and all(saved.get(k) == v for k, v in expected.items())
