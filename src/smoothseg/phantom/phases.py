@@ -2,8 +2,11 @@
 
 Each phase widens or shifts the portal-venous ranges of :data:`~smoothseg.phantom.tissues.HU_RANGES`
 for the tissues that take up contrast (liver ~40-150 HU across phases, vessels, spleen, kidneys).
-Tumors are drawn relative to the liver: hypo-, iso- or hyper-dense, with optional rim
-enhancement (arterial/portal) and a necrotic core (see :mod:`smoothseg.phantom.randomize`).
+Tumors are drawn relative to the liver: hypo- or hyper-dense by at least
+:data:`MIN_TUMOR_CONTRAST_HU`, with optional rim enhancement (arterial/portal) and a necrotic core
+(see :mod:`smoothseg.phantom.randomize`). A lesion within a few HU of the liver under 5-35 HU of
+noise is invisible; labelling such regions "tumor" teaches a network to mark uniform liver as tumor
+(the large false tumor of issue 15), so no lesion is drawn closer to the liver than that.
 """
 
 from __future__ import annotations
@@ -57,14 +60,38 @@ PHASE_HU: dict[str, dict[Tissue, Range]] = {
 }
 PHASES: tuple[str, ...] = tuple(PHASE_HU)
 
-#: Tumor-to-liver appearance: (HU offset range, rim offset range, washout) per phase.
-#: Offsets are drawn per tumor; the sign picks hypo/iso/hyper.
+#: Tumor-minus-liver HU range per phase (hypo- below 0, hyper- above). Offsets are drawn per
+#: tumor from the range with ``(-MIN_TUMOR_CONTRAST_HU, MIN_TUMOR_CONTRAST_HU)`` left out.
 TUMOR_OFFSET_HU: dict[str, Range] = {
     "non-contrast": (-30.0, 10.0),
     "arterial": (-40.0, 60.0),
     "portal-venous": (-60.0, 15.0),
     "delayed": (-50.0, 5.0),
 }
+
+#: Smallest |tumor - liver| HU drawn: a visible lesion (issue 15, see the module docstring).
+MIN_TUMOR_CONTRAST_HU = 15.0
+
+
+def tumor_offset_hu(phase: str, rng: np.random.Generator) -> float:
+    """A tumor's HU offset from the liver in ``phase``.
+
+    Uniform over the phase's :data:`TUMOR_OFFSET_HU` range without the near-isodense band
+    ``|offset| < MIN_TUMOR_CONTRAST_HU``.
+    """
+    low, high = TUMOR_OFFSET_HU[phase]
+    floor = MIN_TUMOR_CONTRAST_HU
+    pieces = [(low, min(high, -floor)), (max(low, floor), high)]
+    pieces = [(a, b) for a, b in pieces if b > a]
+    if not pieces:
+        raise ValueError(f"phase {phase!r} leaves no tumor contrast of at least {floor:g} HU")
+    total = sum(b - a for a, b in pieces)
+    u = float(rng.uniform(0.0, total))
+    for a, b in pieces:
+        if u <= b - a:
+            return a + u
+        u -= b - a
+    return pieces[-1][1]
 
 
 def phase_hu(phase: str, rng: np.random.Generator) -> dict[Tissue, float]:

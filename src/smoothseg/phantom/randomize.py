@@ -3,7 +3,7 @@
 :func:`randomized_case` takes a phantom's anatomy (tissue map and labels from
 :func:`~smoothseg.phantom.case.generate_case`, itself random per seed), repaints every tissue
 with values of a random contrast phase (:mod:`~smoothseg.phantom.phases`), gives each tumor its
-own appearance (hypo/iso/hyper-dense, rim enhancement, necrotic core), renders a random
+own appearance (hypo- or hyper-dense, rim enhancement, necrotic core), renders a random
 acquisition (:mod:`~smoothseg.phantom.scanner`) and crops a random field of view. The case depends
 only on the seed sequence passed in.
 """
@@ -18,7 +18,7 @@ from scipy import ndimage
 from smoothseg.io import Volume
 from smoothseg.phantom.config import PhantomConfig
 from smoothseg.phantom.generate import generate_case
-from smoothseg.phantom.phases import PHASES, TUMOR_OFFSET_HU, phase_hu
+from smoothseg.phantom.phases import PHASES, phase_hu, tumor_offset_hu
 from smoothseg.phantom.scanner import Scanner, apply_scanner, sample_scanner
 from smoothseg.phantom.tissues import Tissue
 
@@ -44,7 +44,7 @@ def _paint_tumors(
     comps, n = ndimage.label(tumor)
     for k in range(1, n + 1):
         mask = comps == k
-        hu[mask] = liver_hu + rng.uniform(*TUMOR_OFFSET_HU[phase])
+        hu[mask] = liver_hu + tumor_offset_hu(phase, rng)
         depth = ndimage.distance_transform_edt(mask, sampling=spacing_mm)
         if phase in ("arterial", "portal-venous") and rng.random() < 0.35:
             hu[mask & (depth < rng.uniform(1.5, 4.0))] += rng.uniform(20.0, 60.0)
