@@ -23,7 +23,7 @@ SYNTHETIC_TUMOR=${SYNTHETIC_TUMOR:-24}
 WORK=${WORK:-build/default-model}
 OUT=${OUT:-src/smoothseg/default_model}
 CONFIG=${CONFIG:-scripts/default_model.toml}
-EPOCHS_LIVER=${EPOCHS_LIVER:-30}
+EPOCHS_LIVER=${EPOCHS_LIVER:-40}
 EPOCHS_TUMOR=${EPOCHS_TUMOR:-30}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 rm -rf "$WORK"

@@ -139,3 +139,5 @@ def test_default_model_recipe_config_resolves() -> None:
     assert tumor.loss.alpha == 0.0 and liver.model.name == "unet"
     script = (root / "scripts" / "train_default_model.sh").read_text(encoding="utf-8")
     assert '--synthetic "$SYNTHETIC"' in script and "provenance.json" in script
+    # the tumor stage learns from randomized (visible-contrast) lesions only
+    assert '--synthetic "$SYNTHETIC_TUMOR" --synthetic-only' in script

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from smoothseg.phantom.phases import PHASES, phase_hu
+from smoothseg.phantom.phases import (
+    MIN_TUMOR_CONTRAST_HU,
+    PHASES,
+    TUMOR_OFFSET_HU,
+    phase_hu,
+    tumor_offset_hu,
+)
+from smoothseg.phantom.randomize import randomized_case
 from smoothseg.phantom.scanner import Scanner, apply_scanner
 from smoothseg.phantom.tissues import Tissue
 from smoothseg.training.synthetic import SyntheticCases, case_seed
@@ -17,6 +24,30 @@ def test_phases_cover_liver_40_to_150_hu() -> None:
     assert min(livers) < 50 and max(livers) > 140
     with pytest.raises(ValueError, match="unknown phase"):
         phase_hu("venous-ish", rng)
+
+
+def test_tumor_offsets_are_visible_and_inside_the_phase_range() -> None:
+    rng = np.random.default_rng(0)
+    for phase in PHASES:
+        low, high = TUMOR_OFFSET_HU[phase]
+        offsets = np.array([tumor_offset_hu(phase, rng) for _ in range(400)])
+        assert offsets.min() >= low and offsets.max() <= high
+        assert np.abs(offsets).min() >= MIN_TUMOR_CONTRAST_HU
+        assert offsets.min() < low + 5.0  # the whole allowed range is used
+    hyper = [tumor_offset_hu("arterial", rng) for _ in range(200)]
+    assert any(o > 0 for o in hyper) and any(o < 0 for o in hyper)  # both kinds in arterial
+
+
+def test_randomized_tumors_differ_from_the_liver_by_the_floor() -> None:
+    contrasts = []
+    for index in range(12):
+        case = randomized_case(case_seed(5, 0, index))
+        image, labels = np.asarray(case.image.array), np.asarray(case.labels.array)
+        if (labels == 2).sum() >= 200 and (labels == 1).sum() >= 200:
+            contrasts.append(float(np.median(image[labels == 2]) - np.median(image[labels == 1])))
+    assert len(contrasts) >= 4
+    # medians over noisy, blurred voxels: within a few HU of the drawn offset (>= 15 HU)
+    assert min(abs(c) for c in contrasts) > MIN_TUMOR_CONTRAST_HU - 6.0, contrasts
 
 
 def test_scanner_keeps_grid_and_adds_requested_noise() -> None:
