@@ -57,6 +57,12 @@ def predict(
     min_lesion_mm3: float = typer.Option(
         25.0, "--min-lesion-mm3", help="Remove tumor components smaller than this (mm³)."
     ),
+    liver_neck_mm: float = typer.Option(
+        12.0,
+        "--liver-neck-mm",
+        min=0.0,
+        help="Cut necks thinner than 2x this joining the liver to other tissue (0: off).",
+    ),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace existing outputs.", metavar=""
     ),
@@ -96,6 +102,7 @@ def predict(
         tta=tta,
         refine=not no_refine,
         min_lesion_mm3=min_lesion_mm3,
+        liver_neck_mm=liver_neck_mm,
         fast=fast,
         device=device,
         masks=masks,

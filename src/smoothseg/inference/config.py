@@ -26,6 +26,9 @@ class InferenceConfig:
             metal) counts as "no liver found": a plausibility check on what the model found.
         liver_margin_mm: Margin around the liver box for the tumor stage (``None``: the tumor
             bundle's own ``margin_mm``).
+        liver_neck_mm: Cut necks thinner than twice this that join the liver stage's
+            foreground to other tissue, keeping the thickest body (0: off; not in the paper,
+            :func:`~smoothseg.preprocess.cut_liver_bridges`).
         fast: Run the liver stage at a coarser spacing (``fast_factor`` times the bundle's).
         fast_factor: Spacing multiplier of ``fast``.
         device: ``cpu`` or ``cuda`` (or ``cuda:N``).
@@ -42,6 +45,7 @@ class InferenceConfig:
     min_liver_ml: float = 10.0
     liver_hu_range: tuple[float, float] = (-100.0, 300.0)
     liver_margin_mm: float | None = None
+    liver_neck_mm: float = 12.0
     fast: bool = False
     fast_factor: float = 2.0
     device: str = "cpu"
@@ -63,6 +67,8 @@ class InferenceConfig:
             problems.append("min_liver_ml must be >= 0")
         if self.liver_margin_mm is not None and self.liver_margin_mm < 0:
             problems.append(f"liver_margin_mm must be >= 0, got {self.liver_margin_mm}")
+        if self.liver_neck_mm < 0:
+            problems.append(f"liver_neck_mm must be >= 0, got {self.liver_neck_mm}")
         if self.fast_factor < 1.0:
             problems.append(f"fast_factor must be >= 1, got {self.fast_factor}")
         if self.sw_batch_size < 1:

@@ -3,7 +3,9 @@
 Liver stage (global view): resample to the bundle's spacing (coarser with ``fast``), HU window,
 sliding window with Gaussian blending, softmax; the liver probability is brought back onto the
 CT grid (trilinear: it is a probability, not a label) and thresholded at 0.5, then cleaned
-(largest component, 3D hole filling; Supplementary C.2).
+(largest component, 3D hole filling; Supplementary C.2). Before that, thin necks that join the
+liver to other tissue are cut on the stage's grid (:func:`~smoothseg.preprocess.cut_liver_bridges`,
+``neck_mm``; not in the paper).
 
 Tumor stage (local view): crop the CT and liver to the liver's box plus a margin at the tumor
 bundle's spacing, blank everything outside the liver, sliding window, softmax; the tumor
@@ -28,6 +30,7 @@ from smoothseg.preprocess import (
     LiverStageConfig,
     TumorStageConfig,
     clean_liver_mask,
+    cut_liver_bridges,
     global_view,
     local_view,
     paste_back,
@@ -85,6 +88,7 @@ def liver_stage(
     overlap: float,
     tta: bool = False,
     spacing_factor: float = 1.0,
+    neck_mm: float = 0.0,
     sw_batch_size: int = 2,
     device: str = "cpu",
     amp: bool = False,
@@ -97,6 +101,7 @@ def liver_stage(
         overlap: Sliding-window overlap.
         tta: Flip test-time augmentation.
         spacing_factor: Multiply the bundle's spacing by this (``fast`` mode).
+        neck_mm: Cut necks of the liver thinner than twice this (0: off), on the stage's grid.
         sw_batch_size: Windows per model call.
         device: Where the model runs.
         amp: float16 autocast of the windows (CUDA only).
@@ -129,8 +134,11 @@ def liver_stage(
         amp=amp,
     )
     parent = view.resample.parent.shape
-    foreground = resample_array(1.0 - probs[0], parent, label=False)
-    liver = clean_liver_mask(foreground >= 0.5)
+    foreground = resample_array(1.0 - probs[0], parent, label=False) >= 0.5
+    if neck_mm > 0:
+        body = cut_liver_bridges(probs[0] < 0.5, view.resample.grid.spacing_mm, neck_mm)
+        foreground &= resample_array(body.astype(np.uint8), parent, label=True).astype(bool)
+    liver = clean_liver_mask(foreground)
     tumor_prob: F32 | None = None
     if bundle.stage == "multiclass" and probs.shape[0] > 2:
         tumor_prob = np.asarray(resample_array(probs[2], parent, label=False), dtype=np.float32)

@@ -92,6 +92,7 @@ def run_stages(
         overlap=cfg.overlap,
         tta=cfg.tta,
         spacing_factor=factor,
+        neck_mm=cfg.liver_neck_mm,
         sw_batch_size=windows(liver_bundle),
         device=cfg.device,
         amp=cfg.amp,

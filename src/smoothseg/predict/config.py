@@ -33,6 +33,7 @@ class PredictConfig:
         min_liver_ml: A cleaned liver smaller than this counts as "no liver found".
         liver_hu_range: Plausible median HU of a found liver.
         liver_margin_mm: Margin around the liver box for the tumor stage (``None``: bundle's).
+        liver_neck_mm: Cut thin necks joining the liver to other tissue (0: off).
         fast: Run the liver stage at a coarser spacing (``fast_factor`` times the bundle's).
         fast_factor: Spacing multiplier of ``fast``.
         device: ``cpu`` or ``cuda`` (or ``cuda:N``).
@@ -56,6 +57,7 @@ class PredictConfig:
     min_liver_ml: float = 10.0
     liver_hu_range: tuple[float, float] = (-100.0, 300.0)
     liver_margin_mm: float | None = None
+    liver_neck_mm: float = 12.0
     fast: bool = False
     fast_factor: float = 2.0
     device: str = "cpu"

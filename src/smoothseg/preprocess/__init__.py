@@ -27,6 +27,7 @@ from smoothseg.preprocess.crop import (
 )
 from smoothseg.preprocess.masks import (
     clean_liver_mask,
+    cut_liver_bridges,
     fill_holes,
     largest_component,
     signed_distance_mm,
@@ -65,6 +66,7 @@ __all__ = [
     "bounding_box",
     "clean_liver_mask",
     "crop_to_mask",
+    "cut_liver_bridges",
     "fill_holes",
     "global_intensities",
     "global_view",

@@ -1,0 +1,61 @@
+"""Cutting thin necks between the liver and other tissue (``cut_liver_bridges``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from smoothseg.preprocess import cut_liver_bridges
+
+
+def ball(shape: tuple[int, int, int], center: tuple[float, ...], radius: float) -> np.ndarray:
+    grid = np.indices(shape).astype(float)
+    return sum((g - c) ** 2 for g, c in zip(grid, center, strict=True)) <= radius**2
+
+
+def test_a_thin_neck_to_a_smaller_body_is_cut() -> None:
+    liver = ball((80, 40, 40), (22, 20, 20), 16)  # 1 mm voxels: a 32 mm body
+    other = ball((80, 40, 40), (62, 20, 20), 12)  # a 24 mm body 40 mm away
+    neck = np.zeros_like(liver)
+    neck[30:55, 18:22, 18:22] = True  # 4 mm thick
+    out = cut_liver_bridges(liver | other | neck, (1.0, 1.0, 1.0), neck_mm=8.0)
+    assert out[liver].all()  # the whole liver is kept
+    assert not out[other].any()  # the joined body is dropped
+    assert out[neck].sum() < neck.sum()  # the neck is split between the two
+
+
+def test_a_plain_body_and_a_mask_without_core_are_unchanged() -> None:
+    body = ball((40, 40, 40), (20, 20, 20), 15)
+    assert np.array_equal(cut_liver_bridges(body, (1.0, 1.0, 1.0), 8.0), body)
+    slab = np.zeros((40, 40, 40), dtype=bool)
+    slab[5:35, 5:35, 18:22] = True  # 4 mm thick: no voxel is 8 mm deep
+    assert np.array_equal(cut_liver_bridges(slab, (1.0, 1.0, 1.0), 8.0), slab)
+    assert np.array_equal(cut_liver_bridges(body | slab, (1.0, 1.0, 1.0), 0.0), body | slab)
+
+
+def test_depth_is_measured_in_millimetres() -> None:
+    liver = ball((80, 40, 40), (22, 20, 20), 16)
+    other = ball((80, 40, 40), (62, 20, 20), 12)
+    neck = np.zeros_like(liver)
+    neck[30:55, 16:24, 16:24] = True  # 8 voxels thick
+    joined = liver | other | neck
+    # at 1 mm the 8 mm neck is thinner than 2 x 6 mm: cut
+    assert not cut_liver_bridges(joined, (1.0, 1.0, 1.0), 6.0)[other].any()
+    # at 3 mm the same voxels make a 24 mm neck: one body, kept whole
+    assert np.array_equal(cut_liver_bridges(joined, (3.0, 3.0, 3.0), 6.0), joined)
+
+
+def test_bad_mask_raises() -> None:
+    with pytest.raises(ValueError, match="3D"):
+        cut_liver_bridges(np.ones((4, 4), dtype=bool), (1.0, 1.0), 8.0)
+
+
+def test_the_option_is_checked_and_reaches_the_model_options() -> None:
+    from smoothseg.inference.config import InferenceConfig, PredictConfigError
+    from smoothseg.predict import PredictConfig
+
+    assert PredictConfig().inference.liver_neck_mm == InferenceConfig().liver_neck_mm == 12.0
+    assert PredictConfig(liver_neck_mm=0.0).inference.liver_neck_mm == 0.0
+    for make in (InferenceConfig, PredictConfig):
+        with pytest.raises(PredictConfigError, match="liver_neck_mm"):
+            make(liver_neck_mm=-1.0)
