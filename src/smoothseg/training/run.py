@@ -222,7 +222,7 @@ def train(
         progress=progress,
         dist=ctx,
         checksum_dir=checksums,
-        provenance={**provenance, "train_cases": len(split.train)},
+        provenance={**provenance, "train_cases": len(info["train"])},
     )
     if resume:
         trainer.restore(load_checkpoint(run / "last.pt", trainer.device))
