@@ -187,10 +187,11 @@ def train(
     if ctx.is_main:
         _prepare_run(run, config, resume=resume, overwrite=overwrite)
     barrier(ctx)
+    train_ids = [] if config.synthetic_only else list(split.train)
     info = {
         "data": str(Path(data).resolve()),
         "split": split.name,
-        "train": [] if config.synthetic_only else list(split.train),
+        "train": train_ids,
         "val": list(split.val),
         "soft_labels": None if soft_labels_path is None else str(soft_labels_path),
         "soft_label_cases": sorted(c for c in (*split.train, *split.val) if c in labels),
@@ -222,7 +223,7 @@ def train(
         progress=progress,
         dist=ctx,
         checksum_dir=checksums,
-        provenance={**provenance, "train_cases": len(info["train"])},
+        provenance={**provenance, "train_cases": len(train_ids)},
     )
     if resume:
         trainer.restore(load_checkpoint(run / "last.pt", trainer.device))
