@@ -88,6 +88,7 @@ def test_train_synthetic_only_records_the_recipe(
     assert info["train"] == [] and info["synthetic"]["cases_per_epoch"] == 2
     bundle = json.loads((run / "bundle" / "bundle.json").read_text())
     assert bundle["training"]["synthetic"]["liver_hu_range"] == [40.0, 150.0]
+    assert bundle["training"]["train_cases"] == 0  # the split's cases were not trained on
     assert quality_config_for(bundle["training"]).trained_liver_hu == (40.0, 150.0)
 
 
