@@ -61,6 +61,6 @@ clean:
 
 # Rebuild the default model in src/smoothseg/default_model from the phantom generator with the
 # synthetic recipe (scripts/train_default_model.sh; time and data use land in its provenance.json).
-# Tiny check: make default-model CASES=4 EPOCHS_LIVER=1 EPOCHS_TUMOR=1 SYNTHETIC=1 OUT=/tmp/dm
+# Tiny check: make default-model CASES=4 EPOCHS_LIVER=1 EPOCHS_TUMOR=1 SYNTHETIC=1 SYNTHETIC_TUMOR=1 OUT=/tmp/dm
 default-model: install
 	bash scripts/train_default_model.sh

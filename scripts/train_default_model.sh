@@ -8,7 +8,8 @@
 # Tumor stage: SYNTHETIC_TUMOR randomized phantoms per epoch only (`--synthetic-only`): their
 # lesions are at least 15 HU from the liver, while the cohort's "isodense" lesions (5-20 HU below
 # the liver, under 10-25 HU of noise) are invisible and teach a tumor stage to mark uniform liver
-# as tumor (issue 15's false tumor on real livers); validation stays on the cohort's val case. No real scan is used in training; in particular none of the real-scan
+# as tumor (issue 15's false tumor on real livers); validation stays on the cohort's val case.
+# No real scan is used in training; in particular none of the real-scan
 # benchmark cases (LiTS-117, the TotalSegmentator example CT in both sizes, the dcmqi 3-slice CT,
 # HCC_009) — the script checks the training manifest for them.
 # Settings: scripts/default_model.toml over the cpu-small preset (see its comments).

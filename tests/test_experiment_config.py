@@ -230,3 +230,12 @@ def test_minimum_lesion_filter_is_a_stated_option_off_by_default() -> None:
     on = experiment_config_from_dict({"predict": {"min_lesion_mm3": 25.0}})
     assert on.predict.min_lesion_mm3 == 25.0
     assert experiment_config_from_dict({}).predict.min_lesion_mm3 == 0.0
+
+
+def test_liver_neck_cut_is_off_in_experiments_unless_asked() -> None:
+    """The paper does not cut the liver at necks; smoothseg predict does by default."""
+    for name in SHIPPED:
+        assert load_experiment_config(name).predict.liver_neck_mm == 0.0
+    assert experiment_config_from_dict({}).predict.liver_neck_mm == 0.0
+    on = experiment_config_from_dict({"predict": {"liver_neck_mm": 12.0}})
+    assert on.predict.liver_neck_mm == 12.0 and on.predict.min_lesion_mm3 == 0.0

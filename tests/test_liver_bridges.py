@@ -24,6 +24,18 @@ def test_a_thin_neck_to_a_smaller_body_is_cut() -> None:
     assert out[neck].sum() < neck.sum()  # the neck is split between the two
 
 
+def test_a_thin_part_goes_with_the_body_it_is_connected_to_not_the_nearest() -> None:
+    liver = ball((80, 40, 40), (22, 20, 20), 16)
+    other = ball((80, 40, 40), (62, 20, 20), 12)
+    neck = np.zeros_like(liver)
+    neck[30:55, 18:22, 18:22] = True
+    lobe = np.zeros_like(liver)
+    lobe[24:59, 34:38, 18:22] = True  # thin, joined to the liver only, ending next to `other`
+    assert not (lobe & np.roll(other, 2, axis=1)).any()  # not touching `other`
+    out = cut_liver_bridges(liver | other | neck | lobe, (1.0, 1.0, 1.0), neck_mm=8.0)
+    assert out[lobe].all() and out[liver].all() and not out[other].any()
+
+
 def test_a_plain_body_and_a_mask_without_core_are_unchanged() -> None:
     body = ball((40, 40, 40), (20, 20, 20), 15)
     assert np.array_equal(cut_liver_bridges(body, (1.0, 1.0, 1.0), 8.0), body)

@@ -48,6 +48,9 @@ SHIPPED: tuple[str, ...] = ("paper", "cpu-small", "paper-device")
 EVALUATION_KEYS = ("size_rule", "size_threshold_cm", "percentile", "lesion_iou_threshold")
 TRAINING_TABLES = ("scale", "train", "model", "loss", "liver", "tumor", "multiclass")
 STAGES = ("liver", "tumor", "multiclass")
+#: Predict options that differ from smoothseg predict's: the paper filters no lesion by size and
+#: does not cut the liver at necks (a [predict] table overrides them).
+PAPER_PREDICT: dict[str, Any] = {"min_lesion_mm3": 0.0, "liver_neck_mm": 0.0}
 
 
 class ExperimentConfigError(SmoothsegError, ValueError):
@@ -172,7 +175,7 @@ class ExperimentConfig:
     stage_training: Mapping[str, Any] = field(default_factory=dict)
     clinical: ClinicalConfig = field(default_factory=ClinicalConfig)
     clinical_table: str | None = None
-    predict: PredictConfig = field(default_factory=lambda: PredictConfig(min_lesion_mm3=0.0))
+    predict: PredictConfig = field(default_factory=lambda: PredictConfig(**PAPER_PREDICT))
     size_rule: str = "mask"
     size_threshold_cm: float = 10.0
     percentile: float = 95.0
@@ -330,8 +333,7 @@ def experiment_config_from_dict(
         values["clinical"] = ClinicalConfig(**_tuples(clinical))
         predict = _section(data, "predict")
         check_keys(predict, {f.name for f in fields(PredictConfig)}, "predict")
-        predict.setdefault("min_lesion_mm3", 0.0)  # the paper filters no lesion by size
-        values["predict"] = PredictConfig(**_tuples(predict))
+        values["predict"] = PredictConfig(**{**PAPER_PREDICT, **_tuples(predict)})
         phantom = _section(data, "phantom")
         check_keys(phantom, {f.name for f in fields(PhantomSettings)}, "phantom")
         values["phantom"] = PhantomSettings(**_tuples(phantom))

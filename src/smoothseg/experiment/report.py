@@ -93,6 +93,13 @@ def scale_section(
             if config.predict.min_lesion_mm3 > 0
             else "off (as in the paper)."
         ),
+        "- Liver neck cut: "
+        + (
+            f"on — the liver stage's foreground is cut at necks under "
+            f"{2 * config.predict.liver_neck_mm:g} mm (not in the paper)."
+            if config.predict.liver_neck_mm > 0
+            else "off (as in the paper)."
+        ),
         "",
         "| stage | model | widths | spacing | ROI | epochs | lr | α |",
         "|---|---|---|---|---|---|---|---|",

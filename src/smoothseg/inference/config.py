@@ -27,8 +27,8 @@ class InferenceConfig:
         liver_margin_mm: Margin around the liver box for the tumor stage (``None``: the tumor
             bundle's own ``margin_mm``).
         liver_neck_mm: Cut necks thinner than twice this that join the liver stage's
-            foreground to other tissue, keeping the thickest body (0: off; not in the paper,
-            :func:`~smoothseg.preprocess.cut_liver_bridges`).
+            foreground to other tissue, keeping the body that holds most of it (0: off; not in
+            the paper; :func:`~smoothseg.preprocess.cut_liver_bridges`).
         fast: Run the liver stage at a coarser spacing (``fast_factor`` times the bundle's).
         fast_factor: Spacing multiplier of ``fast``.
         device: ``cpu`` or ``cuda`` (or ``cuda:N``).

@@ -135,9 +135,11 @@ def liver_stage(
     )
     parent = view.resample.parent.shape
     foreground = resample_array(1.0 - probs[0], parent, label=False) >= 0.5
-    if neck_mm > 0:
-        body = cut_liver_bridges(probs[0] < 0.5, view.resample.grid.spacing_mm, neck_mm)
-        foreground &= resample_array(body.astype(np.uint8), parent, label=True).astype(bool)
+    if neck_mm > 0:  # remove only what the cut drops: the kept surface stays trilinear
+        stage_fg = probs[0] < 0.5
+        dropped = stage_fg & ~cut_liver_bridges(stage_fg, view.resample.grid.spacing_mm, neck_mm)
+        if dropped.any():
+            foreground &= resample_array(dropped.astype(np.uint8), parent, label=True) == 0
     liver = clean_liver_mask(foreground)
     tumor_prob: F32 | None = None
     if bundle.stage == "multiclass" and probs.shape[0] > 2:

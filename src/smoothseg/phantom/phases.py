@@ -2,8 +2,9 @@
 
 Each phase widens or shifts the portal-venous ranges of :data:`~smoothseg.phantom.tissues.HU_RANGES`
 for the tissues that take up contrast (liver ~40-150 HU across phases, vessels, spleen, kidneys).
-Tumors are drawn relative to the liver: hypo- or hyper-dense by at least
-:data:`MIN_TUMOR_CONTRAST_HU`, with optional rim enhancement (arterial/portal) and a necrotic core
+Tumors are drawn relative to the liver: their body hypo- or hyper-dense by at least
+:data:`MIN_TUMOR_CONTRAST_HU` (an enhancing rim or a necrotic core may come closer to the
+liver's value), with optional rim enhancement (arterial/portal) and a necrotic core
 (see :mod:`smoothseg.phantom.randomize`). A lesion within a few HU of the liver under 5-35 HU of
 noise is invisible; labelling such regions "tumor" teaches a network to mark uniform liver as tumor
 (the large false tumor of issue 15), so no lesion is drawn closer to the liver than that.

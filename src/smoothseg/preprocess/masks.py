@@ -66,13 +66,15 @@ def clean_liver_mask(mask: npt.ArrayLike, connectivity: int = 26) -> Mask:
 
 
 def cut_liver_bridges(mask: npt.ArrayLike, spacing_mm: Sequence[float], neck_mm: float) -> Mask:
-    """The part of ``mask`` that belongs to its thickest body, cut off at thin necks.
+    """The body of ``mask`` that holds most of it, cut off from the rest at thin necks.
 
     A liver stage that has never seen the chest or neck can join the liver to muscle or the
     heart through thin necks of false "liver" (4.4 L on a chest-to-abdomen PET/CT). The cores
     of ``mask`` (voxels deeper than ``neck_mm`` inside it) fall apart at every neck thinner than
-    ``2 * neck_mm``; each mask voxel goes to its nearest core, and the voxels of the largest
-    core are kept. A mask without a core (nothing that thick) is returned unchanged.
+    ``2 * neck_mm``; the mask is flooded from the cores inwards-out along its own depth (a
+    watershed, so a voxel joins the core it is connected to through the mask, not the nearest
+    one in space), and the body that owns the most voxels is kept. A mask without a core
+    (nothing that thick) is returned unchanged.
 
     Args:
         mask: 3D binary mask (the liver stage's foreground).
@@ -80,21 +82,19 @@ def cut_liver_bridges(mask: npt.ArrayLike, spacing_mm: Sequence[float], neck_mm:
         neck_mm: Half the width of the thickest neck that is cut (0: return ``mask``).
 
     """
+    from skimage.segmentation import watershed
+
     binary = _binary(mask)
     if neck_mm <= 0 or not binary.any():
         return binary.copy()
-    sampling = [float(s) for s in spacing_mm]
-    depth = ndimage.distance_transform_edt(binary, sampling=sampling)
+    depth = ndimage.distance_transform_edt(binary, sampling=[float(s) for s in spacing_mm])
     cores = cc3d.connected_components((depth > neck_mm).view(np.uint8), connectivity=26)
-    counts = np.bincount(cores.ravel())
-    counts[0] = 0
-    if not counts.any():
+    if int(cores.max()) < 2:  # no core, or one: nothing to cut
         return binary.copy()
-    nearest = ndimage.distance_transform_edt(
-        cores == 0, sampling=sampling, return_distances=False, return_indices=True
-    )
-    owner = cores[tuple(nearest)]
-    out: Mask = binary & (owner == int(np.argmax(counts)))
+    bodies = watershed(-depth, markers=cores, mask=binary)
+    sizes = np.bincount(bodies.ravel())
+    sizes[0] = 0
+    out: Mask = bodies == int(np.argmax(sizes))
     return out
 
 

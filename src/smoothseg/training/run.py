@@ -223,7 +223,7 @@ def train(
         progress=progress,
         dist=ctx,
         checksum_dir=checksums,
-        provenance={**provenance, "train_cases": len(train_ids)},
+        provenance={**provenance, "train_cases": len(stage.train_ids)},
     )
     if resume:
         trainer.restore(load_checkpoint(run / "last.pt", trainer.device))
