@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -71,3 +73,23 @@ def test_the_option_is_checked_and_reaches_the_model_options() -> None:
     for make in (InferenceConfig, PredictConfig):
         with pytest.raises(PredictConfigError, match="liver_neck_mm"):
             make(liver_neck_mm=-1.0)
+
+
+def test_liver_stage_with_the_cut_on_a_resampled_and_a_fast_grid(tmp_path: Path) -> None:
+    """The cut runs on the stage's grid and only removes what it drops from the CT-grid mask."""
+    from smoothseg.bundle import load_bundle
+    from smoothseg.inference.stages import liver_stage
+    from smoothseg.io import read_volume
+    from smoothseg.phantom import generate_cohort
+    from smoothseg.predict import default_model_dir
+
+    generate_cohort(tmp_path / "c", 1, seed=1234)
+    ct = read_volume(tmp_path / "c" / "cases" / "PHANTOM_001" / "image.nii.gz", kind="image")
+    bundle = load_bundle(default_model_dir() / "liver")
+    for factor in (1.0, 2.0):  # the bundle's 3 mm grid, and --fast's 6 mm grid
+        plain, _ = liver_stage(ct, bundle, overlap=0.25, spacing_factor=factor)
+        cut, _ = liver_stage(ct, bundle, overlap=0.25, spacing_factor=factor, neck_mm=12.0)
+        assert cut.shape == plain.shape == ct.shape and plain.sum() > 0
+        assert not (cut & ~plain).any()  # never adds
+        if factor == 1.0:  # one phantom liver: nothing to cut
+            assert np.array_equal(cut, plain)
