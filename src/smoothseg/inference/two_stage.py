@@ -86,6 +86,11 @@ def run_stages(
     image = volume.to_canonical()
     start = time.perf_counter()
     factor = cfg.fast_factor if cfg.fast else 1.0
+    if factor != 1.0:
+        warnings.append(
+            f"fast mode: the liver stage ran at {factor:g}x the voxel size its model was trained "
+            "at, so it saw the anatomy smaller than in training; check the liver contour"
+        )
     liver, multi_tumor = liver_stage(
         image,
         liver_bundle,
