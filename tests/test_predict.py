@@ -176,7 +176,8 @@ def test_multiclass_and_liver_only_bundles_run_through_the_same_pipeline(
         assert predictor.model_info["id"].startswith(f"{stage}@")
         prediction = predictor.predict(image)  # untrained weights: any result, right grid
         assert prediction.status in ("ok", "no-liver")
-        assert any(w.startswith("fast mode: the liver stage ran at 2x") for w in prediction.warnings)
+        fast_warning = "fast mode: the liver stage ran at 2x"
+        assert any(w.startswith(fast_warning) for w in prediction.warnings)
         assert prediction.labels.grid.matches(image.grid)
         if stage == "liver":
             assert not prediction.tumor.any()
