@@ -7,6 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from smoothseg.bundle import load_bundle
+from smoothseg.inference.config import InferenceConfig, PredictConfigError
+from smoothseg.inference.stages import liver_stage
+from smoothseg.io import read_volume
+from smoothseg.phantom import generate_cohort
+from smoothseg.predict import PredictConfig, default_model_dir
 from smoothseg.preprocess import cut_liver_bridges
 
 
@@ -65,9 +71,6 @@ def test_bad_mask_raises() -> None:
 
 
 def test_the_option_is_checked_and_reaches_the_model_options() -> None:
-    from smoothseg.inference.config import InferenceConfig, PredictConfigError
-    from smoothseg.predict import PredictConfig
-
     assert PredictConfig().inference.liver_neck_mm == InferenceConfig().liver_neck_mm == 12.0
     assert PredictConfig(liver_neck_mm=0.0).inference.liver_neck_mm == 0.0
     for make in (InferenceConfig, PredictConfig):
@@ -77,12 +80,6 @@ def test_the_option_is_checked_and_reaches_the_model_options() -> None:
 
 def test_liver_stage_with_the_cut_on_a_resampled_and_a_fast_grid(tmp_path: Path) -> None:
     """The cut runs on the stage's grid and only removes what it drops from the CT-grid mask."""
-    from smoothseg.bundle import load_bundle
-    from smoothseg.inference.stages import liver_stage
-    from smoothseg.io import read_volume
-    from smoothseg.phantom import generate_cohort
-    from smoothseg.predict import default_model_dir
-
     generate_cohort(tmp_path / "c", 1, seed=1234)
     ct = read_volume(tmp_path / "c" / "cases" / "PHANTOM_001" / "image.nii.gz", kind="image")
     bundle = load_bundle(default_model_dir() / "liver")

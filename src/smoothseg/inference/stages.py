@@ -139,7 +139,7 @@ def liver_stage(
         stage_fg = probs[0] < 0.5
         dropped = stage_fg & ~cut_liver_bridges(stage_fg, view.resample.grid.spacing_mm, neck_mm)
         if dropped.any():
-            foreground &= resample_array(dropped.astype(np.uint8), parent, label=True) == 0
+            foreground &= view.to_parent(dropped.astype(np.uint8)) == 0
     liver = clean_liver_mask(foreground)
     tumor_prob: F32 | None = None
     if bundle.stage == "multiclass" and probs.shape[0] > 2:

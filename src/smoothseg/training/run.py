@@ -187,11 +187,10 @@ def train(
     if ctx.is_main:
         _prepare_run(run, config, resume=resume, overwrite=overwrite)
     barrier(ctx)
-    train_ids = [] if config.synthetic_only else list(split.train)
     info = {
         "data": str(Path(data).resolve()),
         "split": split.name,
-        "train": train_ids,
+        "train": [] if config.synthetic_only else list(split.train),
         "val": list(split.val),
         "soft_labels": None if soft_labels_path is None else str(soft_labels_path),
         "soft_label_cases": sorted(c for c in (*split.train, *split.val) if c in labels),
